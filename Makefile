@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make` builds the report, `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: all build check preview clean test lint bench
+
+all: build
+
+# The virtual environment, with every dependency at the version pinned in requirements.lock.
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+build: $(STAMP)
+	$(BIN)/bookbuild build
+
+check: $(STAMP)
+	$(BIN)/bookbuild check
+
+preview: $(STAMP)
+	$(BIN)/bookbuild preview
+
+clean:
+	-$(BIN)/bookbuild clean 2>/dev/null
+	rm -rf _book _build figures/*.svg figures/*.png
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts index.ipynb chapters
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
