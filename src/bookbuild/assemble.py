@@ -1,0 +1,123 @@
+"""Assemble executed chapters into a `Book`: parse -> cross references -> citations -> links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bookbuild.citations import process_citations
+from bookbuild.crossref import (
+    CaptionEntry,
+    TocEntry,
+    link_to,
+    number_book,
+    resolve_references,
+)
+from bookbuild.pandoc import attr_of, iter_elements, markdown_to_ast, walk
+from bookbuild.project import ChapterRef, Project
+
+if TYPE_CHECKING:
+    from bookbuild.execute import ExecutedChapter
+
+__all__ = ["Book", "CaptionEntry", "ChapterDoc", "TocEntry", "assemble_book", "display_date"]
+
+
+@dataclass
+class ChapterDoc:
+    """One chapter page.
+
+    `ast` is a pandoc JSON document. Numbers are in the AST: numbered headers carry a `number`
+    attribute and start with a Span of class `header-section-number`; numbered figures carry
+    `number` and their caption starts with a Span of class `caption-number` ("Figur 2.1:").
+    Links to other chapters are project-relative (`chapters/x.html#fig-y`, as ChapterRef.href);
+    links within the page are `#id`.
+    """
+
+    ref: ChapterRef
+    number: str | None  # "1".., appendices "1" (shown with crossref-apx-prefix); None: unnumbered
+    title: str  # plain text, without number
+    ast: dict
+    toc: list[TocEntry]  # sections (level >= 2) for the page TOC
+
+
+@dataclass
+class Book:
+    project: Project
+    chapters: list[ChapterDoc]
+    figures: list[CaptionEntry]  # (label, number, caption text, project-relative href#label)
+    tables: list[CaptionEntry]
+
+
+def assemble_book(project: Project, executed: list[ExecutedChapter]) -> Book:
+    pairs = list(zip([e.ref for e in executed], _parse_all(executed), strict=True))
+    xrefs = number_book(project.language, pairs)
+    resolve_references(project.language, pairs, xrefs)
+    process_citations(project, pairs)
+    chapters = [
+        ChapterDoc(ref, info.number, info.title, doc, info.toc)
+        for (ref, doc), info in zip(pairs, xrefs.chapters, strict=True)
+    ]
+    _link_across_pages(chapters)
+    return Book(project, chapters, xrefs.figures, xrefs.tables)
+
+
+def _parse_all(executed: list[ExecutedChapter]) -> list[dict]:
+    def parse(chapter: ExecutedChapter) -> dict:
+        return markdown_to_ast(chapter.markdown, what=chapter.ref.path.as_posix())
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(parse, executed))
+
+
+def chapter_ids(doc: dict) -> set[str]:
+    """Identifiers defined in a chapter AST (headers, divs, spans, figures, ...)."""
+    return {a[0] for e in iter_elements(doc["blocks"]) if (a := attr_of(e)) and a[0]}
+
+
+def _link_across_pages(chapters: list[ChapterDoc]) -> None:
+    """`#id` links whose target lives on another page (e.g. citeproc's `#ref-x`) get that page."""
+    local = [chapter_ids(c.ast) for c in chapters]
+    owner: dict[str, ChapterRef] = {}
+    for chapter, ids in zip(chapters, local, strict=True):
+        for ident in ids:
+            owner.setdefault(ident, chapter.ref)
+    for chapter, ids in zip(chapters, local, strict=True):
+        def fix(element: dict, ids: set[str] = ids, page: str = chapter.ref.href) -> None:
+            if element["t"] == "Link":
+                target = element["c"][2]
+                ident = target[0][1:] if target[0].startswith("#") else None
+                if ident and ident not in ids and ident in owner:
+                    target[0] = link_to(page, owner[ident].href, ident)
+
+        chapter.ast["blocks"] = walk(chapter.ast["blocks"], fix)
+
+
+_DAYJS = {"YYYY": "yyyy", "YY": "yy", "MMMM": "MMMM", "MMM": "MMM", "MM": "MM", "M": "M",
+          "DD": "dd", "D": "d", "dddd": "EEEE", "ddd": "EEE"}
+
+
+def display_date(project: Project) -> str | None:
+    """The book date formatted with Quarto's `date-format` (dayjs tokens) in the book language."""
+    raw = project.date
+    book = project.raw.get("book") or {}
+    fmt = book.get("date-format") or project.raw.get("date-format")
+    parsed = parse_date(raw)
+    if not raw or not fmt or parsed is None:
+        return raw
+    from babel.dates import format_date
+
+    pattern = re.sub(r"YYYY|YY|MMMM|MMM|MM|M|DD|D|dddd|ddd",
+                     lambda m: _DAYJS[m.group(0)], str(fmt))
+    return format_date(parsed, pattern, locale=project.lang.replace("-", "_"))
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """"2007", "2007-03" or "2007-03-15" as a date (missing parts = 1)."""
+    match = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", (text or "").strip())
+    if not match:
+        return None
+    year, month, day = (int(g) if g else 1 for g in match.groups())
+    return dt.date(year, month, day)

@@ -1,0 +1,186 @@
+"""Orchestrate one build: project -> check -> execute -> assemble -> PDF + site -> publish."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shutil
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bookbuild.errors import BuildError
+from bookbuild.project import ChapterRef, Project, load_project
+from bookbuild.publish import staged_output
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class BuildResult:
+    output_dir: Path  # the published folder
+    pdf: Path | None  # the published PDF, None with only_html
+    pages: list[Path]  # the published HTML pages, in chapter order
+    executed: int  # chapters that ran in a kernel (the rest came from the cache)
+    seconds: float
+
+
+def build(
+    root: Path, *, only_html: bool = False, debug: bool = False, log: Log | None = None
+) -> BuildResult:
+    """Build the book at `root` into its output folder; the folder changes only on success."""
+    from bookbuild.assemble import assemble_book
+    from bookbuild.execute import execute_book
+
+    say = log or _print
+    started = time.perf_counter()
+    stage_timer = _StageTimer(say if debug else None)
+    project = load_project(root)
+    with stage_timer("check"):
+        run_check(project, raise_on_problems=True)
+    with stage_timer("execute"):
+        executed = execute_book(project, progress=_progress(project, say))
+    with stage_timer("assemble"):
+        book = assemble_book(project, executed)
+    pdf_name = f"{slugify(project.title) or 'book'}.pdf"
+    with staged_output(project.output_dir) as stage:
+        if not only_html:
+            say(f"PDF: {pdf_name}")
+            with stage_timer("pdf"):
+                _write_pdf(book, stage / pdf_name)
+        link = pdf_name if not only_html and _wants_pdf_download(project) else None
+        say("HTML")
+        with stage_timer("html+search"):
+            _write_site(book, stage, link, project)
+        _copy_labelled_figures(project, executed, stage)
+    seconds = time.perf_counter() - started
+    say(f"Ferdig: {_display(project, project.output_dir)} ({seconds:.1f} s)")
+    return BuildResult(
+        output_dir=project.output_dir,
+        pdf=None if only_html else project.output_dir / pdf_name,
+        pages=[project.output_dir / ch.href for ch in project.chapters],
+        executed=sum(not ch.cached for ch in executed),
+        seconds=seconds,
+    )
+
+
+def _write_pdf(book, out_pdf: Path) -> None:
+    from bookbuild.typst import write_pdf
+
+    write_pdf(book, out_pdf)
+
+
+def _write_site(book, stage: Path, pdf_name: str | None, project: Project) -> None:
+    from bookbuild.html import write_site
+    from bookbuild.search import index_site
+
+    write_site(book, stage, pdf_name)
+    if (project.raw.get("book") or {}).get("search", True) is not False:
+        index_site(stage)
+
+
+# --- the project's check hook ----------------------------------------------------------
+
+
+def run_check(project: Project, *, raise_on_problems: bool = False) -> list[str]:
+    """Run `[tool.bookbuild] check = "module:function"`; returns its list of problems."""
+    spec = project.engine.get("check")
+    if not spec:
+        return []
+    module_name, _, func_name = str(spec).partition(":")
+    if not module_name or not func_name:
+        raise BuildError(f'pyproject.toml: check = "{spec}" must be "module:function"')
+    with _importable(project.root):
+        try:
+            func = getattr(importlib.import_module(module_name), func_name)
+        except (ImportError, AttributeError) as exc:
+            raise BuildError(f"pyproject.toml: check hook {spec} not found: {exc}") from None
+    problems = [str(p) for p in (func(project.root) or [])]
+    if problems and raise_on_problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise BuildError(f"check found {len(problems)} problem(s):\n{listing}")
+    return problems
+
+
+@contextmanager
+def _importable(root: Path) -> Iterator[None]:
+    """Let the hook be imported from the project (root or src/) even when not installed."""
+    extra = [str(p) for p in (root / "src", root) if p.is_dir() and str(p) not in sys.path]
+    sys.path[:0] = extra
+    try:
+        yield
+    finally:
+        for path in extra:
+            sys.path.remove(path)
+
+
+# --- small helpers -----------------------------------------------------------------------
+
+
+class _StageTimer:
+    """`with timer("name"):` prints how long the stage took (only when given a printer)."""
+
+    def __init__(self, say: Log | None) -> None:
+        self.say = say
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        if self.say:
+            self.say(f"  {name}: {time.perf_counter() - started:.2f} s")
+
+
+def _print(message: str) -> None:
+    print(message, flush=True)
+
+
+def _progress(project: Project, say: Log) -> Callable[[ChapterRef, str], None]:
+    total = len(project.chapters)
+    position = {ref: i for i, ref in enumerate(project.chapters, 1)}
+
+    def report(ref: ChapterRef, state: str) -> None:
+        say(f"[{position.get(ref, '?')}/{total}] {ref.path.as_posix()}: {state}")
+
+    return report
+
+
+def _wants_pdf_download(project: Project) -> bool:
+    downloads = (project.raw.get("book") or {}).get("downloads") or []
+    if isinstance(downloads, str):
+        downloads = [downloads]
+    return "pdf" in downloads
+
+
+def _copy_labelled_figures(project: Project, executed: list, stage: Path) -> None:
+    """Every labelled figure as figures/<label>.svg|png in the site, as in the project."""
+    target = stage / "figures"
+    for chapter in executed:
+        for name in getattr(chapter, "labelled_figures", []):
+            for suffix in (".svg", ".png"):
+                source = project.root / "figures" / f"{name}{suffix}"
+                dest = target / source.name
+                if source.is_file() and not dest.exists():
+                    target.mkdir(exist_ok=True)
+                    shutil.copyfile(source, dest)
+
+
+_TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
+
+
+def slugify(text: str) -> str:
+    """ "Arena Lettmetall – En evaluering" -> "arena-lettmetall-en-evaluering"."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+
+
+def _display(project: Project, path: Path) -> str:
+    try:
+        return path.relative_to(project.root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,375 @@
+"""Execute chapter notebooks in Jupyter kernels and turn them into pandoc markdown."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import nbformat
+from jupyter_client.kernelspec import NoSuchKernel
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from bookbuild import cache as cachemod
+from bookbuild import kernel_startup
+from bookbuild.cellopts import parse_cell_options
+from bookbuild.errors import BuildError
+from bookbuild.inline import InlineExpr, find_inline, substitute
+from bookbuild.nbmarkdown import CellResult, render_chapter, write_if_changed
+from bookbuild.project import ChapterRef, Project
+
+KERNEL_NAME = "python3"
+DEFAULT_TIMEOUT = 600
+# Cell options whose project-wide defaults come from `execute:` in _quarto.yml.
+CELL_DEFAULTS = {"echo": True, "output": True, "include": True, "warning": True, "eval": True}
+# Folders under the project root whose files are never data dependencies.
+NOT_DATA = [".venv", "venv", "_build", "_book", "__pycache__", ".git", ".ipynb_checkpoints"]
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+Progress = Callable[[ChapterRef, str], None]
+
+
+@dataclass
+class ExecutedChapter:
+    ref: ChapterRef
+    markdown: str  # pandoc markdown of the whole chapter
+    figures: list[Path]  # absolute paths of the images the markdown refers to
+    files_read: list[str]  # project-relative paths of files the kernel opened under root
+    cached: bool  # reused from _build/cache without running a kernel
+    labelled_figures: list[str] = field(default_factory=list)  # names published to figures/
+
+
+@dataclass
+class _Cell:
+    """A notebook cell prepared for execution."""
+
+    number: int
+    cell_type: str
+    source: str
+    options: dict = field(default_factory=dict)
+    inline: list[InlineExpr] = field(default_factory=list)
+
+    @property
+    def label(self) -> str | None:
+        label = self.options.get("label")
+        return str(label) if label else None
+
+
+def execute_book(
+    project: Project,
+    chapters: list[ChapterRef] | None = None,
+    *,
+    jobs: int = 2,
+    progress: Progress | None = None,
+) -> list[ExecutedChapter]:
+    """Execute (or reuse from cache) every chapter; results in chapter order."""
+    refs = list(project.chapters if chapters is None else chapters)
+    work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    # Called from inside an event loop (e.g. a preview server): run on a fresh loop elsewhere.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+async def _execute_all(
+    project: Project, refs: list[ChapterRef], jobs: int, progress: Progress
+) -> list[ExecutedChapter]:
+    limit = asyncio.Semaphore(jobs)
+    store = cachemod.ChapterCache(project)
+    code = cachemod.code_digest(project)
+
+    async def one(ref: ChapterRef) -> ExecutedChapter:
+        async with limit:
+            return await _chapter(project, ref, store, code, progress)
+
+    tasks = [asyncio.ensure_future(one(ref)) for ref in refs]
+    try:
+        results = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # let kernels shut down
+        raise
+    return list(results)
+
+
+async def _chapter(
+    project: Project, ref: ChapterRef, store: cachemod.ChapterCache, code: str, progress: Progress
+) -> ExecutedChapter:
+    raw = _raw_cells(project, ref)
+    cells = _prepare(project, ref, raw)
+    key = cachemod.source_key([(c.cell_type, c.source) for c in raw], project.execute, code)
+    entry = store.load(ref, key)
+    if entry is not None:
+        progress(ref, "cached")
+        result = _from_entry(project, ref, entry)
+    else:
+        progress(ref, "executing")
+        results, files_read = await _run(project, ref, cells)
+        rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
+        result = ExecutedChapter(
+            ref, rendered.markdown, rendered.figures, files_read, False, rendered.labelled
+        )
+        store.store(ref, key, _to_entry(project, result))
+        progress(ref, "done")
+    _publish_labelled(project, result)
+    return result
+
+
+def _figures_dir(project: Project) -> Path:
+    return project.build_dir / "figures"
+
+
+def _raw_cells(project: Project, ref: ChapterRef) -> list[nbformat.NotebookNode]:
+    path = project.root / ref.path
+    try:
+        return nbformat.read(path, as_version=4).cells
+    except Exception as exc:
+        raise BuildError(f"{ref.path.as_posix()}: not a readable notebook: {exc}") from None
+
+
+def _prepare(project: Project, ref: ChapterRef, raw: list) -> list[_Cell]:
+    defaults = {**CELL_DEFAULTS, **project.execute}
+    cells: list[_Cell] = []
+    for number, cell in enumerate(raw, 1):
+        if cell.cell_type == "code":
+            where = f"{ref.path.as_posix()}, celle {number}"
+            options, source = parse_cell_options(cell.source, where)
+            cells.append(_Cell(number, "code", source, {**defaults, **options}))
+        elif cell.cell_type == "markdown":
+            cells.append(_Cell(number, "markdown", cell.source, inline=find_inline(cell.source)))
+        else:
+            cells.append(_Cell(number, cell.cell_type, cell.source))
+    return cells
+
+
+def needs_kernel(project: Project, cells: list[_Cell]) -> bool:
+    if project.execute.get("enabled") is False:
+        return False
+    return any(c.inline or (c.cell_type == "code" and _runs(c)) for c in cells)
+
+
+def _runs(cell: _Cell) -> bool:
+    return cell.options.get("eval") is not False and bool(cell.source.strip())
+
+
+async def _run(
+    project: Project, ref: ChapterRef, cells: list[_Cell]
+) -> tuple[list[CellResult], list[str]]:
+    if not needs_kernel(project, cells):
+        return [_unexecuted(c) for c in cells], []
+    session = _KernelSession(project, ref)
+    try:
+        await session.start()
+        results = [await session.run_cell(c) for c in cells]
+        files_read = await session.files_read()
+    finally:
+        await session.shutdown()
+    return results, files_read
+
+
+def _unexecuted(cell: _Cell) -> CellResult:
+    return CellResult(cell.number, cell.cell_type, cell.source, cell.options, [])
+
+
+class _KernelSession:
+    """One kernel driven cell by cell through nbclient."""
+
+    def __init__(self, project: Project, ref: ChapterRef) -> None:
+        self.project = project
+        self.ref = ref
+        self.nb = nbformat.v4.new_notebook()
+        timeout = int(project.engine.get("timeout", DEFAULT_TIMEOUT))
+        self.client = NotebookClient(
+            self.nb,
+            timeout=timeout,
+            kernel_name=KERNEL_NAME,
+            resources={"metadata": {"path": str(project.root)}},
+            allow_errors=False,
+            record_timing=False,
+        )
+        self.started = False
+        self.log_file: IO[bytes] | None = None
+        self.log_path: Path | None = None
+
+    async def start(self) -> None:
+        self.client.km = self.client.create_kernel_manager()
+        try:
+            await self.client.async_start_new_kernel(
+                cwd=str(self.project.root), stderr=self._open_log()
+            )
+            self.started = True
+            await self.client.async_start_new_kernel_client()
+        except NoSuchKernel:
+            raise BuildError(
+                f"{self._name()}: no Jupyter kernel `{KERNEL_NAME}` installed "
+                f"(run `python -m ipykernel install --sys-prefix`)"
+            ) from None
+        outputs = await self._execute(_startup_code(self.project), "oppstart", history=False)
+        self._verify_python(outputs)
+
+    def _open_log(self) -> IO[bytes]:
+        """The kernel process's own stderr goes to a log file, not to the user's terminal."""
+        logs = self.project.build_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        self.log_path = logs / (self._name().replace("/", "__") + ".log")
+        self.log_file = self.log_path.open("wb")
+        return self.log_file
+
+    def _verify_python(self, outputs: list[dict]) -> None:
+        text = "".join(o.get("text", "") for o in outputs if o.get("name") == "stdout")
+        facts = json.loads(text.strip().splitlines()[-1])
+        if Path(facts["prefix"]).resolve() != Path(sys.prefix).resolve():
+            raise BuildError(
+                f"{self._name()}: kernel `{KERNEL_NAME}` runs {facts['executable']}, not the "
+                f"Python of this environment ({sys.executable})"
+            )
+
+    async def run_cell(self, cell: _Cell) -> CellResult:
+        if cell.cell_type == "markdown" and cell.inline:
+            values = [await self._inline(cell, expr) for expr in cell.inline]
+            return CellResult(cell.number, "markdown", substitute(cell.source, cell.inline, values))
+        if cell.cell_type != "code" or not _runs(cell):
+            return _unexecuted(cell)
+        where = f"celle {cell.number}" + (f" (label: {cell.label})" if cell.label else "")
+        outputs = await self._execute(cell.source, where)
+        return CellResult(cell.number, "code", cell.source, cell.options, outputs)
+
+    async def _inline(self, cell: _Cell, expr: InlineExpr) -> str:
+        code = f"__import__({kernel_startup.MODULE_NAME!r}).show_inline((\n{expr.code}\n))"
+        where = f"celle {cell.number} (`{{python}} {expr.code}`)"
+        outputs = await self._execute(code, where, history=False)
+        return _private_output(outputs, kernel_startup.INLINE_MIME) or ""
+
+    async def files_read(self) -> list[str]:
+        code = f"__import__({kernel_startup.MODULE_NAME!r}).show_files_read()"
+        outputs = await self._execute(code, "slutt", history=False)
+        return json.loads(_private_output(outputs, kernel_startup.FILES_MIME) or "[]")
+
+    async def _execute(self, source: str, where: str, history: bool = True) -> list[dict]:
+        cell = nbformat.v4.new_code_cell(source)
+        self.nb.cells.append(cell)
+        try:
+            await self.client.async_execute_cell(
+                cell, len(self.nb.cells) - 1, store_history=history
+            )
+        except CellExecutionError as exc:
+            raise BuildError(_error_message(f"{self._name()}, {where}", exc)) from None
+        except CellTimeoutError:
+            raise BuildError(
+                f"{self._name()}, {where}: timed out after {self.client.timeout} s"
+            ) from None
+        except DeadKernelError:
+            if _being_cancelled():  # nbclient reports Ctrl-C / cancellation as a dead kernel
+                raise asyncio.CancelledError from None
+            log = self.log_path.relative_to(self.project.root) if self.log_path else "-"
+            raise BuildError(f"{self._name()}, {where}: the kernel died (see {log})") from None
+        return [dict(output) for output in cell.outputs]
+
+    async def shutdown(self) -> None:
+        km, kc = self.client.km, self.client.kc
+        try:
+            if kc is not None:
+                kc.stop_channels()
+            if km is not None and self.started:
+                await km.shutdown_kernel(now=True)
+        finally:
+            if km is not None:
+                await km.cleanup_resources()
+            self.client.kc = self.client.km = None
+            if self.log_file is not None:
+                self.log_file.close()
+
+    def _name(self) -> str:
+        return self.ref.path.as_posix()
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _startup_code(project: Project) -> str:
+    source = Path(kernel_startup.__file__).read_text(encoding="utf-8")
+    excluded = [*NOT_DATA, project.output_dir.name]
+    name = kernel_startup.MODULE_NAME
+    return "\n".join(
+        [
+            "import json as _bb_json, sys as _bb_sys, types as _bb_types",
+            f"_bb_mod = _bb_types.ModuleType({name!r})",
+            f"_bb_sys.modules[{name!r}] = _bb_mod",
+            f"exec(compile({source!r}, 'bookbuild/kernel_startup.py', 'exec'), _bb_mod.__dict__)",
+            f"print(_bb_json.dumps(_bb_mod.install({str(project.root)!r}, {excluded!r})))",
+            "del _bb_json, _bb_sys, _bb_types, _bb_mod",
+        ]
+    )
+
+
+def _private_output(outputs: list[dict], mime: str) -> str | None:
+    for output in outputs:
+        data = output.get("data", {})
+        if mime in data:
+            value = data[mime]
+            return "".join(value) if isinstance(value, list) else str(value)
+    return None
+
+
+def _error_message(where: str, exc: CellExecutionError) -> str:
+    message = f"{where}: {exc.ename}: {exc.evalue}".strip()
+    line = _failing_line(exc.traceback or "")
+    return f"{message}\n  {line}" if line else message
+
+
+def _failing_line(traceback: str) -> str | None:
+    """The deepest `---->` line inside the chapter's own code (frames `Cell In[n]`)."""
+    found = None
+    in_cell = False
+    for line in _ANSI.sub("", traceback).splitlines():
+        if line.startswith(("Cell In[", "File ")):
+            in_cell = line.startswith("Cell In[")
+        elif in_cell and line.lstrip().startswith("---->"):
+            found = line.strip()
+    return found
+
+
+def _from_entry(project: Project, ref: ChapterRef, entry: dict) -> ExecutedChapter:
+    figures = [project.root / rel for rel in entry["figures"]]
+    return ExecutedChapter(
+        ref, entry["markdown"], figures, entry["files_read"], True, entry.get("labelled", [])
+    )
+
+
+def _to_entry(project: Project, result: ExecutedChapter) -> dict:
+    figures = []
+    for path in result.figures:
+        figures.append(path.relative_to(project.root).as_posix())
+        twin = path.with_suffix(".png")
+        if twin != path and twin.is_file():
+            figures.append(twin.relative_to(project.root).as_posix())
+    return {
+        "markdown": result.markdown,
+        "figures": [p.relative_to(project.root).as_posix() for p in result.figures],
+        "all_figures": figures,
+        "files_read": result.files_read,
+        "labelled": result.labelled_figures,
+    }
+
+
+def _publish_labelled(project: Project, result: ExecutedChapter) -> None:
+    """Copy SVG and PNG of every labelled figure to <root>/figures/<label>.svg|.png."""
+    source_dir = _figures_dir(project)
+    for name in result.labelled_figures:
+        for suffix in (".svg", ".png"):
+            source = source_dir / f"{name}{suffix}"
+            if source.is_file():
+                write_if_changed(project.root / "figures" / source.name, source.read_bytes())

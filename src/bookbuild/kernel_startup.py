@@ -1,0 +1,115 @@
+"""Code that runs inside every chapter kernel (sent as source, so the kernel need not import
+bookbuild). Keeps the user namespace clean: everything lives in the module `_bookbuild_kernel`.
+
+- matplotlib figures are displayed as both SVG and PNG, reproducibly (fixed SVG ids, no dates);
+- an audit hook records every file the chapter opens for reading under the project root, which
+  is how the engine discovers a chapter's data dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+MODULE_NAME = "_bookbuild_kernel"
+INLINE_MIME = "application/x-bookbuild-inline"
+FILES_MIME = "application/x-bookbuild-files"
+
+_state: dict = {"root": "", "excluded": (), "files": set(), "busy": False}
+
+
+def install(root: str, excluded: list[str]) -> dict:
+    """Set up the kernel; returns facts the engine verifies (which Python runs the kernel)."""
+    _state["root"] = os.path.realpath(root)
+    _state["excluded"] = tuple(excluded)
+    # Reproducible figures: matplotlib takes SVG dates from SOURCE_DATE_EPOCH.
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    sys.addaudithook(_audit)
+    _setup_figures()
+    return {"prefix": sys.prefix, "executable": sys.executable}
+
+
+def _setup_figures() -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        return
+    matplotlib.rcParams["svg.hashsalt"] = "bookbuild"
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    shell.run_line_magic("matplotlib", "inline")
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("svg", "png", bbox_inches="tight", metadata={"Date": None})
+    _register_plotnine(shell)
+
+
+def _register_plotnine(shell) -> None:
+    """plotnine displays one image format only; render the other one as well (lazily, by name,
+    so plotnine is not imported unless the chapter uses it)."""
+    import io
+
+    def render(fmt: str):
+        def formatter(plot):
+            buffer = io.BytesIO()
+            plot.save(buffer, format=fmt, verbose=False)
+            data = buffer.getvalue()
+            return data.decode("utf-8") if fmt == "svg" else data
+
+        return formatter
+
+    formatters = shell.display_formatter.formatters
+    for mime, fmt in (("image/svg+xml", "svg"), ("image/png", "png")):
+        formatters[mime].for_type_by_name("plotnine.ggplot", "ggplot", render(fmt))
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event != "open" or _state["busy"]:
+        return
+    path, mode, flags = (tuple(args) + (None, None, None))[:3]
+    if isinstance(path, int) or path is None or not _reads(mode, flags):
+        return
+    _state["busy"] = True  # realpath below must not re-enter the hook
+    try:
+        _record(os.fsdecode(path))
+    except Exception:  # never break the user's code from an audit hook
+        pass
+    finally:
+        _state["busy"] = False
+
+
+def _reads(mode, flags) -> bool:
+    if isinstance(mode, str):
+        return "r" in mode or "+" in mode
+    if isinstance(flags, int):
+        return flags & (os.O_WRONLY | os.O_RDWR) != os.O_WRONLY
+    return True
+
+
+def _record(path: str) -> None:
+    full = os.path.realpath(path)
+    root = _state["root"]
+    if not full.startswith(root + os.sep) or not os.path.isfile(full):
+        return
+    rel = os.path.relpath(full, root).replace(os.sep, "/")
+    parts = rel.split("/")
+    if any(part in _state["excluded"] for part in parts[:-1]):
+        return
+    _state["files"].add(rel)
+
+
+def show_inline(value) -> None:
+    """Display str(value) of an inline expression under a private MIME type."""
+    from IPython.display import display
+
+    display({INLINE_MIME: str(value)}, raw=True)
+
+
+def show_files_read() -> None:
+    from IPython.display import display
+
+    display({FILES_MIME: json.dumps(sorted(_state["files"]))}, raw=True)

@@ -1,0 +1,187 @@
+"""Run the pandoc binary shipped by the `pypandoc-binary` wheel (JSON AST in and out)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+
+from bookbuild.errors import BuildError
+
+# Pandoc markdown as Quarto reads it; these are pandoc defaults, listed to make them explicit.
+MARKDOWN = (
+    "markdown+footnotes+fenced_divs+bracketed_spans+pipe_tables+implicit_figures"
+    "+link_attributes+header_attributes+citations+tex_math_dollars"
+)
+
+
+@dataclass
+class PandocResult:
+    stdout: str
+    stderr: str
+
+
+@cache
+def pandoc_path() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def run(args: list[str], stdin: str, *, what: str = "pandoc") -> PandocResult:
+    """Run pandoc with `args`, feeding `stdin`; a failure becomes a BuildError naming `what`."""
+    proc = subprocess.run(
+        [pandoc_path(), *args],
+        input=stdin.encode("utf-8"),
+        capture_output=True,
+        check=False,
+    )
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise BuildError(f"{what}: pandoc failed: {stderr.strip()}")
+    return PandocResult(proc.stdout.decode("utf-8"), stderr)
+
+
+def markdown_to_ast(markdown: str, *, what: str = "pandoc") -> dict:
+    """Parse pandoc markdown into a pandoc JSON document."""
+    return json.loads(run(["-f", MARKDOWN, "-t", "json"], markdown, what=what).stdout)
+
+
+def filter_ast(doc: dict, args: list[str], *, what: str = "pandoc") -> tuple[dict, str]:
+    """JSON -> JSON through pandoc with extra `args` (e.g. --citeproc); returns (doc, stderr)."""
+    res = run(["-f", "json", "-t", "json", *args], json.dumps(doc), what=what)
+    return json.loads(res.stdout), res.stderr
+
+
+def ast_to(doc: dict, to: str, args: list[str] | None = None, *, what: str = "pandoc") -> str:
+    """Write a pandoc JSON document in format `to` (e.g. "typst-citations", "html5")."""
+    return run(["-f", "json", "-t", to, *(args or [])], json.dumps(doc), what=what).stdout
+
+
+def document(blocks: list, meta: dict | None = None, api: list | None = None) -> dict:
+    """A pandoc JSON document around `blocks`."""
+    return {"pandoc-api-version": api or api_version(), "meta": meta or {}, "blocks": blocks}
+
+
+@cache
+def api_version() -> list:
+    return json.loads(run(["-f", "markdown", "-t", "json"], "").stdout)["pandoc-api-version"]
+
+
+def version() -> str:
+    first = run(["--version"], "").stdout.splitlines()[0]
+    return first.split()[-1]
+
+
+def meta_string(text: str) -> dict:
+    return {"t": "MetaString", "c": text}
+
+
+def meta_bool(value: bool) -> dict:
+    return {"t": "MetaBool", "c": value}
+
+
+# --- AST helpers -------------------------------------------------------------------------
+
+Element = dict
+Attr = list  # [id, [classes], [[key, value], ...]]
+
+
+def walk(node, fn):
+    """Rebuild `node` bottom-up, applying `fn` to every element ({"t": ...}) found in a list.
+
+    `fn` returns None to keep the element, an element to replace it, or a list to splice in.
+    """
+    if isinstance(node, list):
+        out: list = []
+        for item in node:
+            item = walk(item, fn)
+            result = fn(item) if isinstance(item, dict) and "t" in item else None
+            if result is None:
+                out.append(item)
+            elif isinstance(result, list):
+                out.extend(result)
+            else:
+                out.append(result)
+        return out
+    if isinstance(node, dict) and "c" in node:
+        return {**node, "c": walk(node["c"], fn)}
+    return node
+
+
+def iter_elements(node):
+    """Every element under `node` in document order (pre-order); safe to mutate in place."""
+    if isinstance(node, list):
+        for item in node:
+            yield from iter_elements(item)
+    elif isinstance(node, dict):
+        if "t" in node:
+            yield node
+        if "c" in node:
+            yield from iter_elements(node["c"])
+
+
+def stringify(node) -> str:
+    """Plain text of inlines/blocks (footnotes left out)."""
+    parts: list[str] = []
+
+    def visit(n) -> None:
+        if isinstance(n, list):
+            for item in n:
+                visit(item)
+            return
+        if not isinstance(n, dict) or "t" not in n:
+            return
+        t, c = n["t"], n.get("c")
+        if t == "Str":
+            parts.append(c)
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            parts.append(" ")
+        elif t in ("Code", "Math", "RawInline"):
+            parts.append(c[1] if t != "RawInline" else "")
+        elif t == "Note":
+            return
+        elif t in ("Link", "Image", "Span", "Cite", "Quoted"):
+            visit(c[1])
+        elif t in ("Para", "Plain", "Header"):
+            visit(c)
+            parts.append(" ")
+        elif isinstance(c, list):
+            visit(c)
+
+    visit(node)
+    return re.sub(r"[ \t\r\n]+", " ", "".join(parts)).strip()  # keeps non-breaking spaces
+
+
+def attr(ident: str = "", classes: list[str] | None = None,
+         kvs: list[list[str]] | None = None) -> Attr:
+    return [ident, list(classes or []), [list(kv) for kv in (kvs or [])]]
+
+
+def el(t: str, c=None) -> Element:
+    return {"t": t} if c is None else {"t": t, "c": c}
+
+
+def text_inlines(text: str) -> list[Element]:
+    """Inlines for `text`: words as Str, ordinary spaces as Space (non-breaking spaces kept)."""
+    out: list[Element] = []
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            out.append(el("Space"))
+        if word:
+            out.append(el("Str", word))
+    return out
+
+
+def attr_of(element: Element) -> Attr | None:
+    """The Attr of an element that has one (Header, Div, Span, Figure, Table, CodeBlock, ...)."""
+    t, c = element["t"], element.get("c")
+    if t == "Header":
+        return c[1]
+    if t in ("Div", "Span", "Figure", "Table", "CodeBlock", "Code"):
+        return c[0]
+    if t in ("Link", "Image"):
+        return c[0]
+    return None

@@ -1,0 +1,291 @@
+"""The whole book as one Typst document (pandoc's Typst writer + templates/book.typ) -> PDF."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import posixpath
+import re
+from importlib import resources
+from pathlib import Path
+
+from bookbuild.assemble import Book, ChapterDoc, chapter_ids, display_date, parse_date
+from bookbuild.crossref import (
+    CAPTION_NUMBER_CLASS,
+    LIST_PLACEHOLDERS,
+    NUMBER_CLASS,
+    xref_kind,
+)
+from bookbuild.errors import BuildError
+from bookbuild.pandoc import ast_to, attr_of, document, el, iter_elements, stringify, walk
+
+TEMPLATE = "book.typ"
+WORK_TEMPLATE = "bookbuild-book.typ"  # copy next to the generated main file
+KIND = {"fig": "image", "tbl": "table"}
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+LABEL = re.compile(r"^[\w\-.:]+$")
+
+
+def write_pdf(book: Book, out_pdf: Path) -> None:
+    """Compile `book` to `out_pdf` (work files in <build_dir>/typst)."""
+    project = book.project
+    work = project.build_dir / "typst"
+    work.mkdir(parents=True, exist_ok=True)
+    template = resources.files("bookbuild").joinpath("templates", TEMPLATE).read_text("utf-8")
+    (work / WORK_TEMPLATE).write_text(template, encoding="utf-8")
+    main = work / "main.typ"
+    main.write_text(book_to_typst(book), encoding="utf-8")
+    pdf = compile_typst(main, project.root, creation_timestamp(project.date))
+    out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    out_pdf.write_bytes(pdf)
+
+
+def compile_typst(main: Path, root: Path, timestamp: int | None) -> bytes:
+    import typst
+
+    try:
+        return typst.compile(str(main), root=str(root), timestamp=timestamp,
+                             ignore_system_fonts=True)
+    except typst.TypstError as exc:
+        detail = "\n".join(filter(None, [getattr(exc, "diagnostic", ""), *exc.hints]))
+        raise BuildError(f"{main}: typst failed: {exc.message}\n{detail}".rstrip()) from None
+
+
+def creation_timestamp(date: str | None) -> int | None:
+    """SOURCE_DATE_EPOCH if set, else the book date (UTC midnight), so builds are reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return int(epoch)
+    day = parse_date(date)
+    if day is None:
+        return None
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+
+
+def book_to_typst(book: Book) -> str:
+    blocks = _book_blocks(book)
+    body = ast_to(document(blocks), "typst-citations", ["--wrap=none"], what="typst")
+    return _preamble(book, any(_has_list_placeholder(c) for c in book.chapters)) + "\n" + body
+
+
+def _preamble(book: Book, has_lists: bool) -> str:
+    project = book.project
+    language = project.language
+    lang, _, region = project.lang.replace("_", "-").partition("-")
+    typst_opts = project.formats.get("typst") or {}
+    keywords = project.raw.get("keywords") or []
+    args = {
+        "title": project.title,
+        "subtitle": project.subtitle,
+        "author": project.author or None,
+        "publisher": project.publisher,
+        "date": display_date(project),
+        "lang": lang.lower(),
+        "region": region.upper() or None,
+        "keywords": [str(k) for k in keywords] if isinstance(keywords, list) else [str(keywords)],
+        "toc-title": language.get("toc-title-document", "Contents"),
+        "toc-depth": int(typst_opts.get("toc-depth", 3)),
+        "lof-title": None if has_lists or not book.figures else language["crossref-lof-title"],
+        "lot-title": None if has_lists or not book.tables else language["crossref-lot-title"],
+    }
+    if typst_opts.get("toc") is False:
+        args["toc-depth"] = 0
+    rendered = ", ".join(f"{k}: {_value(v)}" for k, v in args.items())
+    return (f'#import "{WORK_TEMPLATE}": book, horizontalrule, bbnote\n'
+            f"#show: book.with({rendered})\n")
+
+
+def _value(value) -> str:
+    """A Python value as a Typst expression."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "(" + "".join(f"{_value(v)}, " for v in value) + ")"
+    return json.dumps(str(value), ensure_ascii=False)  # JSON strings are valid Typst strings
+
+
+# --- AST for Typst ---------------------------------------------------------------------------
+
+
+def _book_blocks(book: Book) -> list:
+    renames = _unique_ids(book.chapters)
+    hrefs = {c.ref.href: i for i, c in enumerate(book.chapters)}
+    first_ids = [_first_header_id(c) for c in book.chapters]
+    labels = _labels(book.chapters, renames)
+    blocks: list = []
+    for i, chapter in enumerate(book.chapters):
+        context = _Context(book, i, renames, hrefs, first_ids, labels)
+        blocks.extend(walk(copy.deepcopy(chapter.ast["blocks"]), context.visit))
+    return blocks
+
+
+def _unique_ids(chapters: list[ChapterDoc]) -> list[dict[str, str]]:
+    """Ids repeated in later chapters get a suffix: Typst labels share one document."""
+    seen: set[str] = set()
+    renames: list[dict[str, str]] = []
+    for i, chapter in enumerate(chapters):
+        mapping: dict[str, str] = {}
+        for ident in sorted(chapter_ids(chapter.ast)):
+            new = ident
+            while new in seen:
+                new = f"{new}-{i + 1}"
+            mapping[ident] = new
+            seen.add(new)
+        renames.append({k: v for k, v in mapping.items() if k != v})
+    return renames
+
+
+def _labels(chapters: list[ChapterDoc], renames: list[dict[str, str]]) -> set[str]:
+    """Ids that become Typst labels (so links to them can compile)."""
+    labelled = {"Header", "Div", "Span", "Figure", "Table"}
+    out: set[str] = set()
+    for chapter, rename in zip(chapters, renames, strict=True):
+        for element in iter_elements(chapter.ast["blocks"]):
+            a = attr_of(element)
+            if element["t"] in labelled and a and a[0]:
+                out.add(rename.get(a[0], a[0]))
+    return out
+
+
+def _first_header_id(chapter: ChapterDoc) -> str | None:
+    for element in iter_elements(chapter.ast["blocks"]):
+        if element["t"] == "Header":
+            return element["c"][1][0] or None
+    return None
+
+
+class _Context:
+    def __init__(self, book: Book, index: int, renames: list[dict[str, str]],
+                 hrefs: dict[str, int], first_ids: list[str | None], labels: set[str]):
+        self.book, self.index, self.renames = book, index, renames
+        self.hrefs, self.first_ids, self.labels = hrefs, first_ids, labels
+        self.page = book.chapters[index].ref.href
+
+    def visit(self, element: dict):
+        a = attr_of(element)
+        if a and a[0] in self.renames[self.index]:
+            a[0] = self.renames[self.index][a[0]]
+        handler = getattr(self, f"_{element['t'].lower()}", None)
+        return handler(element) if handler else None
+
+    def _header(self, header: dict):
+        inlines = header["c"][2]
+        number = _number_text(inlines)
+        if number is None:
+            return None
+        header["c"][2] = _strip_number(inlines, NUMBER_CLASS)
+        return [_raw_block(f"#set heading(numbering: (..) => {_value(number)})"), header]
+
+    def _figure(self, figure: dict):
+        (ident, _classes, kvs), caption, content = figure["c"]
+        number = dict(kvs).get("number")
+        kind = xref_kind(ident)
+        if number is None or kind not in KIND:
+            return None
+        supplement = self.book.project.language[f"crossref-{kind}-title"]
+        inlines = _strip_number(caption[1][0]["c"], CAPTION_NUMBER_CLASS) if caption[1] else []
+        inlines = walk(inlines, _outline_safe_note)
+        head = (f"#figure(kind: {KIND[kind]}, supplement: {_value(supplement)}, "
+                f"numbering: (..) => {_value(number)}, outlined: true, ")
+        opening = ([_raw_inline(head + "caption: ["), *inlines, _raw_inline("], [")]
+                   if inlines else [_raw_inline(head + "[")])
+        label = f" <{ident}>" if LABEL.match(ident) else ""
+        return [el("Plain", opening), *content, _raw_block(f"]){label}")]
+
+    def _div(self, div: dict):
+        ident, classes, _ = div["c"][0]
+        kind = LIST_PLACEHOLDERS.get(ident) or next(
+            (LIST_PLACEHOLDERS[c] for c in classes if c in LIST_PLACEHOLDERS), None)
+        if kind is None:
+            return None
+        return _raw_block(f"#outline(title: none, target: figure.where(kind: {KIND[kind]}))")
+
+    def _link(self, link: dict):
+        target = link["c"][2]
+        resolved = self._resolve(target[0])
+        if resolved is None:
+            return None
+        if resolved == "":
+            return el("Span", [["", [], []], link["c"][1]])  # target not in the PDF
+        target[0] = resolved
+        return None
+
+    def _resolve(self, url: str) -> str | None:
+        """"#label" for links into the book, "" if unresolvable, None to leave as is."""
+        if SCHEME.match(url) or url.startswith("/"):
+            return None
+        page, _, frag = url.partition("#")
+        if page and page not in self.hrefs:  # project-relative, else relative to this page
+            page = posixpath.normpath(posixpath.join(posixpath.dirname(self.page), page))
+            if page not in self.hrefs:
+                return None
+        index = self.hrefs[page] if page else self.index
+        ident = frag or self.first_ids[index]
+        if not ident:
+            return ""
+        ident = self.renames[index].get(ident, ident)
+        return f"#{ident}" if ident in self.labels else ""
+
+    def _image(self, image: dict):
+        target = image["c"][2]
+        src = target[0]
+        if SCHEME.match(src):
+            return None
+        root = self.book.project.root
+        path = Path(src)
+        if path.is_absolute():
+            try:
+                path = path.relative_to(root)
+            except ValueError:
+                raise BuildError(f"{self.page}: image outside the project: {src}") from None
+        target[0] = "/" + path.as_posix()  # Typst resolves "/..." against the project root
+        return None
+
+
+def _outline_safe_note(element: dict) -> list | None:
+    """A caption footnote as `bbnote[...]` (see book.typ), so the list of figures omits it."""
+    if element["t"] != "Note":
+        return None
+    inlines: list = []
+    for block in element["c"]:
+        if inlines:
+            inlines.append(el("LineBreak"))
+        inlines.extend(block["c"] if block["t"] in ("Para", "Plain") else [])
+    return [_raw_inline("#bbnote["), *inlines, _raw_inline("]")]
+
+
+def _number_text(inlines: list) -> str | None:
+    for inline in inlines:
+        if inline.get("t") == "Span" and NUMBER_CLASS in inline["c"][0][1]:
+            return stringify(inline["c"][1]).replace("\u00a0", " ")  # plain space in bookmarks
+    return None
+
+
+def _strip_number(inlines: list, cls: str) -> list:
+    out = [i for i in inlines if not (i.get("t") == "Span" and cls in i["c"][0][1])]
+    while out and out[0]["t"] == "Space":
+        out.pop(0)
+    return out
+
+
+def _has_list_placeholder(chapter: ChapterDoc) -> bool:
+    for element in iter_elements(chapter.ast["blocks"]):
+        if element["t"] == "Div":
+            ident, classes, _ = element["c"][0]
+            if ident in LIST_PLACEHOLDERS or any(c in LIST_PLACEHOLDERS for c in classes):
+                return True
+    return False
+
+
+def _raw_block(code: str) -> dict:
+    return el("RawBlock", ["typst", code])
+
+
+def _raw_inline(code: str) -> dict:
+    return el("RawInline", ["typst", code])

@@ -1,0 +1,195 @@
+"""Executing a tiny fixture book in real kernels (shared across tests: kernel starts are slow)."""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from bookbuild import execute as execmod
+from bookbuild.errors import BuildError
+from bookbuild.execute import execute_book
+from bookbuild.project import load_project
+
+FIXTURE = Path(__file__).parent / "fixtures" / "exec"
+
+
+def copy_book(dest: Path) -> Path:
+    shutil.copytree(FIXTURE, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    root = copy_book(tmp_path_factory.mktemp("exec") / "book")
+    project = load_project(root)
+    events = []
+    results = execute_book(project, jobs=2, progress=lambda ref, state: events.append((ref, state)))
+    return project, {r.ref.path.as_posix(): r for r in results}, events
+
+
+def test_results_in_chapter_order_with_progress(book):
+    project, results, events = book
+    assert list(results) == ["index.ipynb", "chapters/figs.ipynb", "chapters/data.ipynb"]
+    assert not any(r.cached for r in results.values())
+    for ref in project.chapters:
+        states = [state for r, state in events if r == ref]
+        assert states == ["executing", "done"]
+
+
+def test_labelled_figure_is_crossref_div_with_svg_and_png(book):
+    project, results, _ = book
+    chapter = results["chapters/figs.ipynb"]
+    expected = (
+        "::: {#fig-line}\n"
+        '![](_build/figures/fig-line.svg){fig-alt="Stigende linje"}\n\nEn linje\n:::'
+    )
+    assert expected in chapter.markdown
+    assert chapter.figures == [project.build_dir / "figures" / "fig-line.svg"]
+    for folder in (project.build_dir / "figures", project.root / "figures"):
+        assert b"<svg" in (folder / "fig-line.svg").read_bytes()
+        assert (folder / "fig-line.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_svg_has_no_date_and_salted_ids(book):
+    project, _, _ = book
+    svg = (project.root / "figures" / "fig-line.svg").read_text()
+    assert "<dc:date>" not in svg
+    assert 'clipPath id="p' in svg  # ids from the fixed svg.hashsalt, not random uuids
+
+
+def test_table_cell_with_markdown_output_becomes_crossref_div(book):
+    markdown = book[1]["chapters/figs.ipynb"].markdown
+    assert "::: {#tbl-tall}\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNoen tall\n:::" in markdown
+
+
+def test_output_options(book):
+    markdown = book[1]["chapters/figs.ipynb"].markdown
+    assert "\n**fet tekst**\n" in markdown  # asis: raw markdown, not a code block
+    assert '```python\nprint("hei")\n```\n\n```{.cell-output}\nhei\n```' in markdown  # echo
+    assert "plt.subplots" not in markdown  # echo false from execute: defaults
+    assert "skjult" not in markdown  # include: false
+    assert "advarsel-skjult" not in markdown  # warning: false drops stderr
+    assert "synlig" in markdown
+    assert "advarsel-vist" in markdown  # warnings shown by default
+
+
+def test_inline_expressions_evaluated_after_preceding_cells(book):
+    markdown = book[1]["chapters/figs.ipynb"].markdown
+    assert "Svaret er 42 og ``{python} ikke`` står." in markdown
+    assert "```\n`{python} answer`\n```" in markdown
+
+
+def test_files_read_are_discovered(book):
+    results = book[1]
+    assert results["chapters/data.ipynb"].files_read == ["data/tall.csv"]
+    assert "\nx,1\n" in results["chapters/data.ipynb"].markdown
+    assert results["chapters/figs.ipynb"].files_read == []
+
+
+def test_cache_hit_then_miss_when_data_changes(book):
+    project, first, _ = book
+    (project.root / "figures" / "fig-line.svg").unlink()
+    again = execute_book(project, jobs=2)
+    assert [r.cached for r in again] == [True, True, True]
+    assert [r.markdown for r in again] == [r.markdown for r in first.values()]
+    assert (project.root / "figures" / "fig-line.svg").is_file()  # restored from _build
+
+    (project.root / "data" / "tall.csv").write_text("navn,verdi\ny,2\n", encoding="utf-8")
+    third = {r.ref.path.as_posix(): r for r in execute_book(project, jobs=2)}
+    assert third["chapters/data.ipynb"].cached is False
+    assert "\ny,2\n" in third["chapters/data.ipynb"].markdown
+    assert third["chapters/figs.ipynb"].cached is True
+
+
+def test_chapter_without_code_starts_no_kernel(tmp_path, monkeypatch):
+    project = load_project(copy_book(tmp_path / "book"))
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(execmod._KernelSession, "__init__", no_kernel)
+    (result,) = execute_book(project, project.chapters[:1])
+    assert result.markdown.startswith("# Forord {.unnumbered}\n")
+    assert result.files_read == []
+
+
+def write_chapter(root: Path, name: str, cells: list) -> None:
+    nbformat.write(new_notebook(cells=cells), root / name)
+
+
+def test_raising_cell_names_chapter_and_cell_and_stops_kernels(tmp_path):
+    root = copy_book(tmp_path / "book")
+    write_chapter(
+        root,
+        "chapters/figs.ipynb",
+        [
+            new_markdown_cell("# Feil"),
+            new_code_cell(
+                '#| label: fig-bad\ndef f():\n    raise ValueError("dårlig verdi")\n\nf()'
+            ),
+        ],
+    )
+    with pytest.raises(BuildError) as info:
+        execute_book(load_project(root), jobs=2)
+    message = str(info.value)
+    first_line = message.splitlines()[0]
+    assert first_line == "chapters/figs.ipynb, celle 2 (label: fig-bad): ValueError: dårlig verdi"
+    assert "raise ValueError" in message
+    assert "Traceback" not in message
+    assert not psutil.Process().children(recursive=True)
+
+
+def test_failing_inline_expression_is_reported(tmp_path):
+    root = copy_book(tmp_path / "book")
+    write_chapter(root, "chapters/data.ipynb", [new_markdown_cell("Verdi: `{python} ukjent`")])
+    project = load_project(root)
+    with pytest.raises(BuildError, match=r"^chapters/data\.ipynb, celle 1 .*NameError"):
+        execute_book(project, project.chapters[2:])
+
+
+def test_kernel_from_another_python_is_rejected(tmp_path):
+    project = load_project(copy_book(tmp_path / "book"))
+    session = execmod._KernelSession(project, project.chapters[1])
+    facts = '{"prefix": "/somewhere/else", "executable": "/somewhere/else/bin/python"}\n'
+    with pytest.raises(BuildError, match="somewhere/else"):
+        session._verify_python([{"output_type": "stream", "name": "stdout", "text": facts}])
+
+
+def test_render_joins_stream_chunks_and_names_unlabelled_figures(tmp_path):
+    import base64
+
+    from bookbuild.nbmarkdown import CellResult, render_chapter
+
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    table = CellResult(
+        2,
+        "code",
+        "print(table)",
+        {"output": "asis"},
+        [
+            {"output_type": "stream", "name": "stdout", "text": "| a |\n"},
+            {"output_type": "stream", "name": "stderr", "text": "støy\n"},
+            {"output_type": "stream", "name": "stdout", "text": "|---|\n| 1 |\n"},
+        ],
+    )
+    table.options["warning"] = False
+    image = CellResult(
+        3,
+        "code",
+        "plot()",
+        {"fig-cap": "Uten etikett"},
+        [{"output_type": "display_data", "data": {"image/png": png, "text/plain": "<Figure>"}}],
+    )
+    ticks = CellResult(
+        4, "code", "", {}, [{"output_type": "stream", "name": "stdout", "text": "```"}]
+    )
+    out = render_chapter([table, image, ticks], "kap", tmp_path / "_build" / "figures", tmp_path)
+    assert "| a |\n|---|\n| 1 |" in out.markdown
+    assert "støy" not in out.markdown
+    assert "![Uten etikett](_build/figures/kap-cell3-1.png)" in out.markdown
+    assert (tmp_path / "_build" / "figures" / "kap-cell3-1.png").read_bytes() == b"\x89PNG fake"
+    assert out.labelled == []
+    assert "````{.cell-output}\n```\n````" in out.markdown
