@@ -24,6 +24,7 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 RECORD_TYPES: dict[str, str] = {
     "survey": "almreport.schema.survey:Survey",
     "claims": "almreport.schema.claims:Claims",
+    "edits": "almreport.schema.edits:Edits",
     "project": "almreport.schema.project:Project",
     "programme": "almreport.schema.programme:Programme",
     "organisation": "almreport.schema.organisation:OrganisationRecord",

@@ -25,6 +25,7 @@ from almreport.loader import (
     load_record_with_lines,
 )
 from almreport.schema.claims import Claims
+from almreport.schema.edits import Edits
 from almreport.schema.organisation import Organisation, OrganisationRecord, Person
 from almreport.schema.programme import Programme
 from almreport.schema.project import Project
@@ -40,6 +41,7 @@ FILES: dict[str, tuple[Path, type[BaseModel]]] = {
     "region": (DATA / "region.yaml", Region),
     "survey": (DATA / "survey.yaml", Survey),
     "claims": (DATA / "claims.yaml", Claims),
+    "edits": (DATA / "edits.yaml", Edits),
 }
 SUBPROJECT_DIR = DATA / "subprojects"
 
@@ -65,6 +67,7 @@ class Records:
     subprojects: dict[str, SubprojectBase]  # id -> record, in section order (4.4.1 ... 4.4.9)
     survey: Survey
     claims: Claims
+    edits: Edits
 
     def subproject(self, subproject_id: str) -> SubprojectBase:
         return self.subprojects[subproject_id]
@@ -110,6 +113,7 @@ def load_all(root: Path) -> Records:
         subprojects={s.model.id: s.model for s in ordered},
         survey=loaded["survey"].model,
         claims=loaded["claims"].model,
+        edits=loaded["edits"].model,
     )
 
 

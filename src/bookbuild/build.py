@@ -57,6 +57,7 @@ def build(
         with stage_timer("html+search"):
             _write_site(book, stage, link, project)
         _copy_labelled_figures(project, executed, stage)
+        _copy_resources(project, stage)
     seconds = time.perf_counter() - started
     say(f"Ferdig: {_display(project, project.output_dir)} ({seconds:.1f} s)")
     return BuildResult(
@@ -167,6 +168,22 @@ def _copy_labelled_figures(project: Project, executed: list, stage: Path) -> Non
                 if source.is_file() and not dest.exists():
                     target.mkdir(exist_ok=True)
                     shutil.copyfile(source, dest)
+
+
+def _copy_resources(project: Project, stage: Path) -> None:
+    """Quarto's `project.resources`: matching files copied to the same relative path in the
+    output (files the chapters wrote while executing, e.g. downloadable tables, included)."""
+    skip = (project.output_dir.resolve(), project.build_dir.resolve())
+    for pattern in project.resources:
+        for source in sorted(project.root.glob(pattern)):
+            real = source.resolve()
+            if not source.is_file() or any(real.is_relative_to(s) for s in skip):
+                continue
+            if not real.is_relative_to(project.root):
+                continue  # a symlink out of the project is not published
+            dest = stage / source.relative_to(project.root)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, dest)
 
 
 _TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})

@@ -4,6 +4,9 @@ An entry is valid when (1) the chapter's source key is unchanged — notebook ce
 outputs, execute options, the engine's and project's Python sources, the lock file — and
 (2) every file the kernel read last time still has the same content, and (3) the figures the
 markdown refers to are still in `_build/figures/` with the same content.
+
+Files the chapter wrote (e.g. a CSV for download) are kept with the entry and put back in place
+when the entry is reused, so a cached build publishes the same files as a fresh one.
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ class ChapterCache:
         for rel, digest in {**entry["inputs"], **entry["figure_digests"]}.items():
             if file_digest(self.root / rel) != digest:
                 return None
+        if not self._restore_written(ref, entry.get("files_written", [])):
+            return None
         return entry
 
     def store(self, ref: ChapterRef, key: str, entry: dict) -> None:
@@ -87,8 +92,35 @@ class ChapterCache:
                 for rel in entry.get("all_figures", entry["figures"])
             },
         }
+        self._keep_written(ref, entry.get("files_written", []))
         path = self._entry_path(ref)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        _atomic_write(path, json.dumps(entry, ensure_ascii=False, indent=1).encode())
+
+    def _written_dir(self, ref: ChapterRef) -> Path:
+        return self.folder / "written" / ref.path.as_posix().replace("/", "__")
+
+    def _keep_written(self, ref: ChapterRef, written: list[str]) -> None:
+        for rel in written:
+            source = self.root / rel
+            if source.is_file():
+                _atomic_write(self._written_dir(ref) / rel, source.read_bytes())
+
+    def _restore_written(self, ref: ChapterRef, written: list[str]) -> bool:
+        """Put the chapter's written files back; False if a kept copy is missing."""
+        for rel in written:
+            kept = self._written_dir(ref) / rel
+            if not kept.is_file():
+                return False
+            target = self.root / rel
+            content = kept.read_bytes()
+            if not target.is_file() or target.read_bytes() != content:
+                _atomic_write(target, content)
+        return True
+
+
+def _atomic_write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)

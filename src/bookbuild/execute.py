@@ -44,6 +44,7 @@ class ExecutedChapter:
     files_read: list[str]  # project-relative paths of files the kernel opened under root
     cached: bool  # reused from _build/cache without running a kernel
     labelled_figures: list[str] = field(default_factory=list)  # names published to figures/
+    files_written: list[str] = field(default_factory=list)  # project-relative, e.g. CSV downloads
 
 
 @dataclass
@@ -115,10 +116,16 @@ async def _chapter(
         result = _from_entry(project, ref, entry)
     else:
         progress(ref, "executing")
-        results, files_read = await _run(project, ref, cells)
+        results, files = await _run(project, ref, cells)
         rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
         result = ExecutedChapter(
-            ref, rendered.markdown, rendered.figures, files_read, False, rendered.labelled
+            ref,
+            rendered.markdown,
+            rendered.figures,
+            files["read"],
+            False,
+            rendered.labelled,
+            files["written"],
         )
         store.store(ref, key, _to_entry(project, result))
         progress(ref, "done")
@@ -165,17 +172,18 @@ def _runs(cell: _Cell) -> bool:
 
 async def _run(
     project: Project, ref: ChapterRef, cells: list[_Cell]
-) -> tuple[list[CellResult], list[str]]:
+) -> tuple[list[CellResult], dict[str, list[str]]]:
+    """Run the cells; also return the files the kernel read and wrote under the root."""
     if not needs_kernel(project, cells):
-        return [_unexecuted(c) for c in cells], []
+        return [_unexecuted(c) for c in cells], {"read": [], "written": []}
     session = _KernelSession(project, ref)
     try:
         await session.start()
         results = [await session.run_cell(c) for c in cells]
-        files_read = await session.files_read()
+        files = await session.files_touched()
     finally:
         await session.shutdown()
-    return results, files_read
+    return results, files
 
 
 def _unexecuted(cell: _Cell) -> CellResult:
@@ -251,10 +259,11 @@ class _KernelSession:
         outputs = await self._execute(code, where, history=False)
         return _private_output(outputs, kernel_startup.INLINE_MIME) or ""
 
-    async def files_read(self) -> list[str]:
-        code = f"__import__({kernel_startup.MODULE_NAME!r}).show_files_read()"
+    async def files_touched(self) -> dict[str, list[str]]:
+        code = f"__import__({kernel_startup.MODULE_NAME!r}).show_files()"
         outputs = await self._execute(code, "slutt", history=False)
-        return json.loads(_private_output(outputs, kernel_startup.FILES_MIME) or "[]")
+        found = _private_output(outputs, kernel_startup.FILES_MIME)
+        return json.loads(found) if found else {"read": [], "written": []}
 
     async def _execute(self, source: str, where: str, history: bool = True) -> list[dict]:
         cell = nbformat.v4.new_code_cell(source)
@@ -345,7 +354,13 @@ def _failing_line(traceback: str) -> str | None:
 def _from_entry(project: Project, ref: ChapterRef, entry: dict) -> ExecutedChapter:
     figures = [project.root / rel for rel in entry["figures"]]
     return ExecutedChapter(
-        ref, entry["markdown"], figures, entry["files_read"], True, entry.get("labelled", [])
+        ref,
+        entry["markdown"],
+        figures,
+        entry["files_read"],
+        True,
+        entry.get("labelled", []),
+        entry.get("files_written", []),
     )
 
 
@@ -362,6 +377,7 @@ def _to_entry(project: Project, result: ExecutedChapter) -> dict:
         "all_figures": figures,
         "files_read": result.files_read,
         "labelled": result.labelled_figures,
+        "files_written": result.files_written,
     }
 
 

@@ -2,8 +2,9 @@
 bookbuild). Keeps the user namespace clean: everything lives in the module `_bookbuild_kernel`.
 
 - matplotlib figures are displayed as both SVG and PNG, reproducibly (fixed SVG ids, no dates);
-- an audit hook records every file the chapter opens for reading under the project root, which
-  is how the engine discovers a chapter's data dependencies.
+- an audit hook records every file the chapter opens under the project root: the files it reads
+  are its data dependencies, the files it writes (e.g. a CSV for download) are outputs the
+  cache must be able to restore.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ MODULE_NAME = "_bookbuild_kernel"
 INLINE_MIME = "application/x-bookbuild-inline"
 FILES_MIME = "application/x-bookbuild-files"
 
-_state: dict = {"root": "", "excluded": (), "files": set(), "busy": False}
+_state: dict = {"root": "", "excluded": (), "read": set(), "written": set(), "busy": False}
 
 
 def install(root: str, excluded: list[str]) -> dict:
@@ -71,11 +72,12 @@ def _audit(event: str, args: tuple) -> None:
     if event != "open" or _state["busy"]:
         return
     path, mode, flags = (tuple(args) + (None, None, None))[:3]
-    if isinstance(path, int) or path is None or not _reads(mode, flags):
+    if isinstance(path, int) or path is None:
         return
     _state["busy"] = True  # realpath below must not re-enter the hook
     try:
-        _record(os.fsdecode(path))
+        kind = "read" if _reads(mode, flags) else "written"
+        _record(os.fsdecode(path), kind)
     except Exception:  # never break the user's code from an audit hook
         pass
     finally:
@@ -83,23 +85,24 @@ def _audit(event: str, args: tuple) -> None:
 
 
 def _reads(mode, flags) -> bool:
+    """True for a plain read; "r+" and the like count as reads (the old content matters)."""
     if isinstance(mode, str):
-        return "r" in mode or "+" in mode
+        return "r" in mode
     if isinstance(flags, int):
         return flags & (os.O_WRONLY | os.O_RDWR) != os.O_WRONLY
     return True
 
 
-def _record(path: str) -> None:
+def _record(path: str, kind: str) -> None:
     full = os.path.realpath(path)
     root = _state["root"]
-    if not full.startswith(root + os.sep) or not os.path.isfile(full):
+    if not full.startswith(root + os.sep) or (kind == "read" and not os.path.isfile(full)):
         return
     rel = os.path.relpath(full, root).replace(os.sep, "/")
     parts = rel.split("/")
     if any(part in _state["excluded"] for part in parts[:-1]):
         return
-    _state["files"].add(rel)
+    _state[kind].add(rel)
 
 
 def show_inline(value) -> None:
@@ -109,7 +112,10 @@ def show_inline(value) -> None:
     display({INLINE_MIME: str(value)}, raw=True)
 
 
-def show_files_read() -> None:
+def show_files() -> None:
+    """Display the files read and written; a file the chapter wrote itself is not an input."""
     from IPython.display import display
 
-    display({FILES_MIME: json.dumps(sorted(_state["files"]))}, raw=True)
+    written = sorted(_state["written"])
+    read = sorted(_state["read"] - _state["written"])
+    display({FILES_MIME: json.dumps({"read": read, "written": written})}, raw=True)

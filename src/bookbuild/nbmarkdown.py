@@ -10,6 +10,9 @@ from pathlib import Path
 
 IMAGE_TYPES = (("image/svg+xml", ".svg"), ("image/png", ".png"))
 _BACKTICK_RUN = re.compile(r"`{3,}")
+# Fenced div lines: an opening one may carry an id (`::: {#fig-x}`), a closing one is bare.
+_DIV_LINE = re.compile(r"^:::+\s*(?:\{(?P<attrs>[^}]*)\})?\s*(?P<cls>[\w-]+)?\s*$", re.M)
+_CROSSREF_ID = re.compile(r"#((?:fig|tbl)-[\w-]+)")
 
 
 @dataclass
@@ -21,6 +24,7 @@ class CellResult:
     source: str  # markdown: inline values substituted; code: without `#|` lines
     options: dict = field(default_factory=dict)  # cell options merged over `execute:`
     outputs: list[dict] = field(default_factory=list)
+    div_label: str | None = None  # id of the crossref div (`::: {#fig-x}`) around this cell
 
 
 @dataclass
@@ -34,9 +38,29 @@ def render_chapter(
     cells: list[CellResult], stem: str, figures_dir: Path, root: Path
 ) -> RenderedChapter:
     out = RenderedChapter("", [], [])
+    _mark_enclosing_divs(cells)
     blocks = [_render_cell(cell, stem, figures_dir, root, out) for cell in cells]
     out.markdown = "\n\n".join(b for b in blocks if b.strip()) + "\n"
     return out
+
+
+def _mark_enclosing_divs(cells: list[CellResult]) -> None:
+    """A crossref div may open in one markdown cell and close in a later one (Quarto's way to
+    give a computed caption to a code cell's figure); its figures are then named by its id."""
+    stack: list[str | None] = []
+    for cell in cells:
+        if cell.cell_type == "code":
+            cell.div_label = next((label for label in reversed(stack) if label), None)
+            continue
+        if cell.cell_type != "markdown":
+            continue
+        for match in _DIV_LINE.finditer(cell.source):
+            if match["attrs"] is None and match["cls"] is None:
+                if stack:
+                    stack.pop()
+                continue
+            found = _CROSSREF_ID.search(match["attrs"] or "")
+            stack.append(found.group(1) if found else None)
 
 
 def _render_cell(
@@ -115,7 +139,7 @@ def _render_text_data(data: dict, asis: bool) -> str:
 def _render_image(
     data: dict, cell: CellResult, stem: str, fig_dir: Path, root: Path, out: RenderedChapter
 ) -> str:
-    label = cell.options.get("label")
+    label = cell.options.get("label") or cell.div_label
     base = re.compile(re.escape(_figure_base(cell, stem)) + r"(-\d+)?")
     k = sum(1 for f in out.figures if base.fullmatch(f.stem)) + 1
     name = _figure_name(cell, stem, k)
@@ -132,16 +156,16 @@ def _render_image(
     if label:
         out.labelled.append(name)
     target = Path(os.path.relpath(shown, root)).as_posix()
-    caption = "" if label else str(cell.options.get("fig-cap") or "")
+    caption = "" if cell.options.get("label") else str(cell.options.get("fig-cap") or "")
     return f"![{caption}]({target}){_alt_attr(cell.options.get('fig-alt'))}"
 
 
 def _figure_base(cell: CellResult, stem: str) -> str:
-    return str(cell.options.get("label") or f"{stem}-cell{cell.number}")
+    return str(cell.options.get("label") or cell.div_label or f"{stem}-cell{cell.number}")
 
 
 def _figure_name(cell: CellResult, stem: str, k: int) -> str:
-    label = cell.options.get("label")
+    label = cell.options.get("label") or cell.div_label
     if label:
         return str(label) if k == 1 else f"{label}-{k}"
     return f"{stem}-cell{cell.number}-{k}"

@@ -80,6 +80,8 @@ class Project:
     output_dir: Path
     build_dir: Path
     engine: dict = field(default_factory=dict)
+    # project.resources: project-relative globs of files copied into the output as they are
+    resources: list[str] = field(default_factory=list)
 
     @property
     def config_path(self) -> Path:
@@ -119,6 +121,7 @@ def load_project(root: Path) -> Project:
         output_dir=root / str(project_opts.get("output-dir") or "_book"),
         build_dir=root / "_build",
         engine=_engine_settings(root / "pyproject.toml"),
+        resources=_resources(project_opts.get("resources")),
     )
 
 
@@ -192,6 +195,21 @@ def _chapters(root: Path, book: dict) -> list[ChapterRef]:
                 )
             refs.append(ChapterRef(path, appendix, path.with_suffix(".html").as_posix()))
     return refs
+
+
+def _resources(value: Any) -> list[str]:
+    """`project.resources`: one glob or a list of globs, relative to the project folder."""
+    if value is None:
+        return []
+    patterns = value if isinstance(value, list) else [value]
+    for pattern in patterns:
+        text = str(pattern)
+        if not text or text.startswith(("/", "\\")) or ".." in Path(text).parts:
+            raise BuildError(
+                f"{CONFIG_NAME}: project.resources entry `{text}` must be a path inside the "
+                "project (relative, without ..)"
+            )
+    return [str(p) for p in patterns]
 
 
 def _line_of(config: Path, needle: str) -> str:

@@ -85,6 +85,7 @@ def test_inline_expressions_evaluated_after_preceding_cells(book):
 def test_files_read_are_discovered(book):
     results = book[1]
     assert results["chapters/data.ipynb"].files_read == ["data/tall.csv"]
+    assert results["chapters/data.ipynb"].files_written == ["out/kopi.csv"]
     assert "\nx,1\n" in results["chapters/data.ipynb"].markdown
     assert results["chapters/figs.ipynb"].files_read == []
 
@@ -96,6 +97,12 @@ def test_cache_hit_then_miss_when_data_changes(book):
     assert [r.cached for r in again] == [True, True, True]
     assert [r.markdown for r in again] == [r.markdown for r in first.values()]
     assert (project.root / "figures" / "fig-line.svg").is_file()  # restored from _build
+
+    # A file the chapter wrote comes back from the cache too, without running the chapter.
+    (project.root / "out" / "kopi.csv").unlink()
+    fourth = execute_book(project, jobs=2)
+    assert all(r.cached for r in fourth)
+    assert (project.root / "out" / "kopi.csv").read_text(encoding="utf-8") == "navn,verdi\n"
 
     (project.root / "data" / "tall.csv").write_text("navn,verdi\ny,2\n", encoding="utf-8")
     third = {r.ref.path.as_posix(): r for r in execute_book(project, jobs=2)}
@@ -193,3 +200,23 @@ def test_render_joins_stream_chunks_and_names_unlabelled_figures(tmp_path):
     assert (tmp_path / "_build" / "figures" / "kap-cell3-1.png").read_bytes() == b"\x89PNG fake"
     assert out.labelled == []
     assert "````{.cell-output}\n```\n````" in out.markdown
+
+
+def test_figure_inside_crossref_div_spanning_cells_is_named_by_the_div(tmp_path):
+    import base64
+
+    from bookbuild.nbmarkdown import CellResult, render_chapter
+
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    shown = [{"output_type": "display_data", "data": {"image/png": png}}]
+    cells = [
+        CellResult(1, "markdown", "::: {#fig-faser}"),
+        CellResult(2, "code", "plot()", {"fig-alt": "Tre faser"}, list(shown)),
+        CellResult(3, "markdown", "Faser i utviklingen.\n:::"),
+        CellResult(4, "code", "plot()", {}, list(shown)),
+    ]
+    out = render_chapter(cells, "kap", tmp_path / "_build" / "figures", tmp_path)
+    assert '![](_build/figures/fig-faser.png){fig-alt="Tre faser"}' in out.markdown
+    assert out.labelled == ["fig-faser"]
+    # After the div closes, figures are anonymous again.
+    assert "_build/figures/kap-cell4-1.png" in out.markdown

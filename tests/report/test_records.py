@@ -207,6 +207,11 @@ def test_industrial_phases_must_follow_each_other(tree: Path) -> None:
     assert any("region.yaml" in m and "phases[2].start" in m for m in problems(tree))
 
 
+def test_report_year_cannot_precede_the_last_phase(tree: Path) -> None:
+    edit(tree, "data/region.yaml", "report_year: 2007\n", "report_year: 1990\n")
+    assert any("region.yaml" in m and "report_year" in m for m in problems(tree))
+
+
 def test_ownership_shares_make_a_whole(tree: Path) -> None:
     edit(tree, "data/organisation.yaml", "          value: 50.1\n", "          value: 60.1\n")
     assert any("organisation.yaml" in m and "ownership" in m and "100 %" in m

@@ -93,6 +93,7 @@ class Evaluation(Record):
     sources: list[Text] = Field(min_length=1, description="the four sources of insight")
     # interviews and survey sample: survey.yaml (method)
     followed_years: Years = Field(description="the evaluator followed the project so long")
+    survey_presented: Event = Field(description="the survey results shown to the steering group")
     seminar: Event
     foreword: Event
 

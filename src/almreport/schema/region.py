@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from almreport.schema.base import ItemError, Record
-from almreport.schema.common import Event, Id, Key, Text, When
+from almreport.schema.common import Event, Id, Key, Span, Text, When
 from almreport.schema.figure import Employees, Firms, KeyFigure, Years
 
 
@@ -67,7 +67,25 @@ class ClusterStage(Record):
     period: Text = Field(description="as the text dates it: 'frem til 1997', 'fra 1997'")
     description: Text
     possible: bool = Field(default=False, description="an open question, not yet reached")
+    start: int | None = Field(default=None, description="first year, as in `period` ('fra 1997')")
+    end: int | None = Field(default=None, description="last year, as in `period` ('frem til 1997')")
     quote: Text = Field(description="the sentence of 2.3 the stage is taken from")
+
+    @model_validator(mode="after")
+    def _years_in_period(self) -> ClusterStage:
+        # The years are the numbers of `period`; keep the two from drifting apart.
+        for field in ("start", "end"):
+            year = getattr(self, field)
+            if year is not None and str(year) not in self.period:
+                raise ItemError((field,), f"{year} does not occur in period {self.period!r}")
+        return self
+
+
+class Crisis(Record):
+    """The crisis in the Raufoss environment (Raufoss ASA and RTIM) that preceded ALM."""
+
+    period: Span
+    quotes: list[Text] = Field(min_length=1, description="the sentences that date it")
 
 
 class Challenge(Record):
@@ -91,6 +109,7 @@ class Region(Record):
         min_length=3, max_length=3,
         description="Figur 2.2: one integrated company -> the industrial park -> a cluster",
     )
+    crisis: Crisis
     challenges: list[Challenge] = Field(min_length=1, description="2.3 / Figur 2.3")
     challenges_lead_to: Text
     schools: list[School]

@@ -1,0 +1,65 @@
+"""Model of data/edits.yaml: the editorial changes of this edition (chapter "Om denne utgaven").
+
+`artifacts` are the kinds of PDF-extraction debris removed everywhere without listing each
+instance; `edits` are the wording changes, each with the text as printed and as edited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from almreport.schema.base import ItemError, Record
+
+Text = Annotated[str, StringConstraints(min_length=1)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+ChapterPath = Annotated[str, StringConstraints(pattern=r"^(index|chapters/[a-z0-9-]+)\.ipynb$")]
+EditKind = Literal["typo", "spelling", "grammar", "punctuation", "lost-word", "wording",
+                   "number"]
+
+
+class Artifact(Record):
+    """One kind of extraction debris removed throughout the text."""
+
+    id: Slug
+    description: Text = Field(description="Norwegian, as a noun phrase: 'sidetall'")
+    example: Text | None = Field(default=None, description="a typical instance from the source")
+
+
+class Edit(Record):
+    """One change of wording: `original` as in the source, `edited` as printed now."""
+
+    chapter: ChapterPath = Field(description="the notebook that prints the edited text")
+    section: Text = Field(description="where in the chapter: '4.4.1', 'Forord', ...")
+    kind: EditKind
+    original: Text
+    edited: Text
+    note: Text = Field(description="why (Norwegian)")
+    by: Text | None = Field(default=None, description="who decided (engineer/notes file)")
+
+    @model_validator(mode="after")
+    def _changed(self) -> Edit:
+        if self.original == self.edited:
+            raise ItemError(("edited",), "is the same as original (nothing was edited)")
+        return self
+
+
+class Edits(Record):
+    artifacts: list[Artifact] = Field(min_length=1)
+    edits: list[Edit] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Edits:
+        seen: dict[tuple[str, str], int] = {}
+        for i, edit in enumerate(self.edits):
+            key = (edit.chapter, edit.original)
+            if key in seen:
+                raise ItemError(("edits", i, "original"), f"the same edit is listed twice "
+                                f"(also edits[{seen[key]}])")
+            seen[key] = i
+        ids = [a.id for a in self.artifacts]
+        for i, value in enumerate(ids):
+            if value in ids[:i]:
+                raise ItemError(("artifacts", i, "id"), f"duplicate artifact id {value!r}")
+        return self
