@@ -30,7 +30,7 @@ clean:
 	rm -rf _book _build figures/*.svg figures/*.png
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts index.ipynb chapters
+	$(BIN)/ruff check src tests index.ipynb chapters
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

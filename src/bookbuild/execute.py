@@ -115,7 +115,7 @@ async def _chapter(
         progress(ref, "cached")
         result = _from_entry(project, ref, entry)
     else:
-        progress(ref, "executing")
+        progress(ref, "executing" if needs_kernel(project, cells) else "rendering")
         results, files = await _run(project, ref, cells)
         rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
         result = ExecutedChapter(
