@@ -6,24 +6,22 @@ Every chapter with code starts with
     from almreport.book import records, survey
 
 The build runs chapters with the project root as working directory, so the records are read
-from ./data. They are loaded once per kernel.
+from ./data, each file when a chapter first uses it: the build then knows exactly which data
+files a chapter depends on (and re-executes it only when one of those changes).
 """
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
-from almreport.records import Records, load_all
-from almreport.schema.survey import Survey
+from almreport.records import LazyRecords
+
+records = LazyRecords(Path.cwd())
 
 
-@cache
-def _load(root: Path) -> Records:
-    return load_all(root)
+def __getattr__(name: str) -> object:
+    # `survey` is looked up on import (`from almreport.book import survey`), not before.
+    if name == "survey":
+        return records.survey
+    raise AttributeError(name)
 
-
-records: Records = _load(Path.cwd())
-survey: Survey = records.survey
-
-__all__ = ["records", "survey"]

@@ -22,6 +22,7 @@ from almreport.loader import (
     RecordError,
     display_path,
     format_loc,
+    load_record,
     load_record_with_lines,
 )
 from almreport.schema.claims import Claims
@@ -55,8 +56,27 @@ SCHEMA_MODELS: dict[str, type[BaseModel] | TypeAdapter[Any]] = {
 }
 
 
+class _Lookups:
+    """Look-ups shared by `Records` and `LazyRecords`."""
+
+    organisation: OrganisationRecord
+
+    def subproject(self, subproject_id: str) -> SubprojectBase:
+        return self.subprojects[subproject_id]  # type: ignore[attr-defined]
+
+    def person(self, person_id: str) -> Person:
+        return self.organisation.person(person_id)
+
+    def org(self, org_id: str) -> Organisation:
+        return self.organisation.organisation(org_id)
+
+    def leader(self, subproject_id: str) -> Person | None:
+        leader = self.subproject(subproject_id).leader
+        return self.person(leader) if leader else None
+
+
 @dataclass(frozen=True)
-class Records:
+class Records(_Lookups):
     """Every record of the report, validated and cross-checked."""
 
     root: Path
@@ -69,18 +89,44 @@ class Records:
     claims: Claims
     edits: Edits
 
+
+class LazyRecords(_Lookups):
+    """The same records, each file read on first use. For chapters: a chapter then reads only
+    the files it uses, so the build re-executes it only when one of those changes. The checks
+    across files are `load_all`'s, which the build runs (as its check hook) before executing."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self._files: dict[str, Any] = {}
+
+    def _file(self, name: str) -> Any:
+        if name not in self._files:
+            rel, model = FILES[name]
+            self._files[name] = load_record(self.root / rel, model, root=self.root)
+        return self._files[name]
+
+    project = property(lambda self: self._file("project"))
+    programme = property(lambda self: self._file("programme"))
+    organisation = property(lambda self: self._file("organisation"))  # type: ignore[assignment]
+    region = property(lambda self: self._file("region"))
+    survey = property(lambda self: self._file("survey"))
+    claims = property(lambda self: self._file("claims"))
+    edits = property(lambda self: self._file("edits"))
+
     def subproject(self, subproject_id: str) -> SubprojectBase:
-        return self.subprojects[subproject_id]
+        key = f"subproject:{subproject_id}"
+        if key not in self._files:
+            model = SUBPROJECT_MODELS[subproject_id]
+            path = self.root / SUBPROJECT_DIR / f"{subproject_id}.yaml"
+            self._files[key] = load_record(path, model, root=self.root)
+        return self._files[key]
 
-    def person(self, person_id: str) -> Person:
-        return self.organisation.person(person_id)
-
-    def org(self, org_id: str) -> Organisation:
-        return self.organisation.organisation(org_id)
-
-    def leader(self, subproject_id: str) -> Person | None:
-        leader = self.subprojects[subproject_id].leader
-        return self.person(leader) if leader else None
+    @property
+    def subprojects(self) -> dict[str, SubprojectBase]:
+        """Every sub-project, in section order (4.4.1 ... 4.4.9)."""
+        subs = [self.subproject(sub_id) for sub_id in SUBPROJECT_MODELS]
+        subs.sort(key=lambda sub: int(sub.section.rsplit(".", 1)[1]))
+        return {sub.id: sub for sub in subs}
 
 
 @dataclass

@@ -28,13 +28,20 @@ def citation_keys(doc: dict) -> list[str]:
     return list(keys)
 
 
+def nocite_keys(doc: dict) -> list[str]:
+    """Keys listed in the chapter's `nocite` front matter (`@*` means every entry)."""
+    found = iter_elements(doc.get("meta", {}).get("nocite", []))
+    return [c["citationId"] for e in found if e["t"] == "Cite" for c in e["c"][0]
+            if c["citationId"] != "*"]
+
+
 def has_refs_div(doc: dict) -> bool:
     return any(e["t"] == "Div" and e["c"][0][0] == "refs" for e in iter_elements(doc["blocks"]))
 
 
 def process_citations(project: Project, chapters: list[tuple[ChapterRef, dict]]) -> None:
     """Run citeproc over all chapters at once and put the results back (in place)."""
-    keys = {ref: citation_keys(doc) for ref, doc in chapters}
+    keys = {ref: citation_keys(doc) + nocite_keys(doc) for ref, doc in chapters}
     if not any(keys.values()) and not any(has_refs_div(doc) for _, doc in chapters):
         return
     bib = _bibliography(project, keys)
@@ -45,11 +52,15 @@ def process_citations(project: Project, chapters: list[tuple[ChapterRef, dict]])
         "lang": meta_string(citeproc_lang(project.lang)),
         "link-citations": meta_bool(True),
     }
+    nocite = [doc["meta"]["nocite"] for _, doc in chapters if "nocite" in doc.get("meta", {})]
+    if nocite:  # a chapter's front matter lists works to include uncited (pandoc's `nocite`)
+        meta["nocite"] = {"t": "MetaList", "c": nocite}
     csl = project.raw.get("csl")
     if csl:
         meta["csl"] = meta_string(str((project.root / str(csl)).resolve()))
     out, stderr = filter_ast(document(blocks, meta), ["--citeproc"], what="citeproc")
     _check_missing(stderr, keys)
+    _check_nocite(out["blocks"], chapters)
     _split(out["blocks"], chapters)
 
 
@@ -77,6 +88,16 @@ def _check_missing(stderr: str, keys: dict[ChapterRef, list[str]]) -> None:
         problems.append(f"{', '.join(where) or '?'}: unknown citation key @{key} "
                         "(not in the bibliography)")
     raise BuildError("\n".join(problems))
+
+
+def _check_nocite(blocks: list, chapters: list[tuple[ChapterRef, dict]]) -> None:
+    """pandoc says nothing of a `nocite` key it does not know: look for its entry."""
+    listed = {e["c"][0][0] for e in iter_elements(blocks) if e["t"] == "Div"}
+    problems = [f"{ref.path.as_posix()}: unknown citation key @{key} (not in the bibliography)"
+                for ref, doc in chapters for key in nocite_keys(doc)
+                if f"ref-{key}" not in listed]
+    if problems:
+        raise BuildError("\n".join(problems))
 
 
 def _split(blocks: list, chapters: list[tuple[ChapterRef, dict]]) -> None:

@@ -99,3 +99,23 @@ def test_bibliography_without_refs_div_goes_to_last_chapter(tmp_path: Path) -> N
     chapters = {k: v for k, v in CHAPTERS.items() if "litteratur" not in k}
     book = make_book(tmp_path, chapters)
     assert "Regional utvikling" in text(book, len(chapters) - 1)
+
+
+def test_nocite_in_chapter_front_matter_lists_uncited_work(tmp_path: Path) -> None:
+    chapters = dict(CHAPTERS)
+    chapters["chapters/a.ipynb"] = "# Analyse\n\nIngen henvisning her.\n"
+    chapters["chapters/litteratur.ipynb"] = (
+        "---\nnocite: |\n  @berg1999\n---\n\n" + CHAPTERS["chapters/litteratur.ipynb"]
+    )
+    book = make_book(tmp_path, chapters)
+    assert "Berg, Anne. 1999" in text(book, 2)
+
+
+def test_nocite_with_unknown_key_is_an_error(tmp_path: Path) -> None:
+    chapters = dict(CHAPTERS)
+    chapters["chapters/litteratur.ipynb"] = (
+        "---\nnocite: |\n  @finnesikke2000\n---\n\n" + CHAPTERS["chapters/litteratur.ipynb"]
+    )
+    with pytest.raises(BuildError, match="chapters/litteratur.ipynb: unknown citation key "
+                                         "@finnesikke2000"):
+        make_book(tmp_path, chapters)

@@ -34,9 +34,11 @@ def test_results_in_chapter_order_with_progress(book):
     project, results, events = book
     assert list(results) == ["index.ipynb", "chapters/figs.ipynb", "chapters/data.ipynb"]
     assert not any(r.cached for r in results.values())
-    for ref in project.chapters:
-        states = [state for r, state in events if r == ref]
-        assert states == ["executing", "done"]
+    states = {ref.path.as_posix(): [s for r, s in events if r == ref] for ref in project.chapters}
+    # The index has no code: it is rendered without a kernel, and says so.
+    assert states["index.ipynb"] == ["rendering", "done"]
+    assert states["chapters/figs.ipynb"] == ["executing", "done"]
+    assert states["chapters/data.ipynb"] == ["executing", "done"]
 
 
 def test_labelled_figure_is_crossref_div_with_svg_and_png(book):
