@@ -55,18 +55,8 @@ def test_chapters_open_with_a_level_one_heading(chapters: dict[str, list[lint.Ce
 
 # Known content gaps the linter found; strict, so fixing the chapter turns them into failures
 # that ask for the marker to be removed.
-KNOWN_TYPED_NUMBERS = {
-    "chapters/02-lettmetallmiljoet.ipynb": "2.2.1 types '4-årig tilbud innen maskinteknisk drift'"
-    " (a fact missing from region.yaml); it equals the recorded TAF duration (4 år), so the "
-    "linter cannot tell them apart until it is a record shown by an inline expression",
-}
-
-
 def _chapter_params() -> list:
-    names = [nb.relative_to(ROOT).as_posix() for nb in lint.book_notebooks(ROOT)]
-    return [pytest.param(name, id=name, marks=pytest.mark.xfail(
-        strict=True, reason=KNOWN_TYPED_NUMBERS[name])) if name in KNOWN_TYPED_NUMBERS
-        else pytest.param(name, id=name) for name in names]
+    return [nb.relative_to(ROOT).as_posix() for nb in lint.book_notebooks(ROOT)]
 
 
 @pytest.fixture(scope="module")
