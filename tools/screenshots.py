@@ -66,13 +66,14 @@ def pdf_shot() -> None:
         for p in pages:
             sheet.paste(p, (x, gap))
             x += p.width + gap
-        sheet.save(OUT / "pdf-first-pages.png", optimize=True)
+        sheet.quantize(colors=64).save(OUT / "pdf-first-pages.png", optimize=True)
 
 
 def _shrink(path: Path, width: int) -> None:
     image = Image.open(path).convert("RGB")
     height = round(image.height * width / image.width)
-    image.resize((width, height), Image.LANCZOS).save(path, optimize=True)
+    small = image.resize((width, height), Image.LANCZOS)
+    small.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def main() -> int:
