@@ -65,7 +65,7 @@ def site_url(site_dir: Path) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed after each module: no browser outlives its tests
 def browser() -> Iterator[object]:
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         unavailable(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
