@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all build check preview clean test lint bench
+.PHONY: all build check preview clean test lint bench screenshots
 
 all: build
 
@@ -30,7 +30,11 @@ clean:
 	rm -rf _book _build figures/*.svg figures/*.png
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests index.ipynb chapters
+	$(BIN)/ruff check src tests tools index.ipynb chapters
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+# The README's pictures (docs/img/): the site and the PDF's first pages; needs chromium, pdftoppm.
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py

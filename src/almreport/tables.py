@@ -111,22 +111,30 @@ def read_block_csv(path: Path | str) -> pd.DataFrame:
                        dtype={NUMBER: str})
 
 
+DOWNLOAD_FOLDER = "data/tables"  # listed in _quarto.yml `project: resources:`
+
+
 def tallgrunnlag(survey: Survey, block_id: str, label: str | None = None,
-                 folder: Path | str = "tables", href_prefix: str = "../") -> str:
-    """The markdown under a chart: the counts as a table, the provenance note and a link to
-    the CSV, which is written to `<folder>/<label>.csv` (the build copies `tables/*.csv` to
-    the site; `href_prefix` leads from the chapter page to the site root)."""
+                 folder: Path | str = DOWNLOAD_FOLDER, href_prefix: str = "../") -> str:
+    """The markdown under a chart: the counts as a table, the provenance note and links to the
+    data: the block's CSV, written to `<folder>/<label>.csv`, and the workbook with every table
+    (the build copies the folder to the site; `href_prefix` leads from the chapter page to the
+    site root)."""
+    from almreport.workbook import write_workbook
+
     label = label or f"tbl-{block_id}"
     path = write_block_csv(survey, block_id, folder, label)
+    workbook = write_workbook(survey, folder)
     table = block_table(survey, block_id)
     marks = {w: MARKS.get(k, "") for k, w in PROVENANCE_WORDS.items()}
     table[PROVENANCE] = [f"{w} {marks[w]}".strip() for w in table[PROVENANCE]]
-    link = f"{href_prefix}{Path(folder).as_posix()}/{path.name}"
+    base = f"{href_prefix}{Path(folder).as_posix()}"
     return "\n\n".join([
         f"**Tallgrunnlag.** Antall svar per spørsmål og svarkategori "
         f"(n = {block_n(survey, block_id)}).",
         markdown_table(table),
         escape(provenance_note(survey, block_id)),
-        f"[Last ned tallene (CSV)]({link})",
+        f"Last ned data: [tabellen som CSV]({base}/{path.name}){{.data-download}} · "
+        f"[alle tabellene som Excel-fil (XLSX)]({base}/{workbook.name}){{.data-download}}",
         "",
     ])

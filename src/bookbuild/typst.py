@@ -26,6 +26,7 @@ WORK_TEMPLATE = "bookbuild-book.typ"  # copy next to the generated main file
 KIND = {"fig": "image", "tbl": "table"}
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 LABEL = re.compile(r"^[\w\-.:]+$")
+TYPST_LENGTH = re.compile(r"^\d+(\.\d+)?(%|pt|mm|cm|in|em)$")
 
 
 def write_pdf(book: Book, out_pdf: Path) -> None:
@@ -37,17 +38,44 @@ def write_pdf(book: Book, out_pdf: Path) -> None:
     (work / WORK_TEMPLATE).write_text(template, encoding="utf-8")
     main = work / "main.typ"
     main.write_text(book_to_typst(book), encoding="utf-8")
-    pdf = compile_typst(main, project.root, creation_timestamp(project.date))
+    standards = pdf_standards(project)
+    if "ua-1" in standards:
+        _require_alt_text(book)
+    pdf = compile_typst(main, project.root, creation_timestamp(project.date), standards)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     out_pdf.write_bytes(pdf)
 
 
-def compile_typst(main: Path, root: Path, timestamp: int | None) -> bytes:
+def pdf_standards(project) -> list[str]:
+    """Quarto's `format: typst: pdf-standard:` (one or a list, e.g. "ua-1"), lower case."""
+    value = (project.formats.get("typst") or {}).get("pdf-standard") or []
+    values = value if isinstance(value, list) else [value]
+    return [str(v).strip().lower() for v in values if str(v).strip()]
+
+
+def _require_alt_text(book: Book) -> None:
+    """PDF/UA needs alt text on every image; say which ones lack it, by chapter."""
+    missing = [f"{c.ref.path}: {e['c'][2][0]}" for c in book.chapters
+               for e in iter_elements(c.ast["blocks"])
+               if e["t"] == "Image" and not image_alt(e)]
+    if missing:
+        raise BuildError("PDF/UA (pdf-standard: ua-1) needs alt text (fig-alt) on every image:\n"
+                         + "\n".join(missing))
+
+
+def image_alt(image: dict) -> str:
+    """An image's alt text: Quarto's `fig-alt` attribute, else the image's own description."""
+    alt = dict(image["c"][0][2]).get("fig-alt")
+    return " ".join((alt if alt is not None else stringify(image["c"][1])).split())
+
+
+def compile_typst(main: Path, root: Path, timestamp: int | None,
+                  standards: list[str] | None = None) -> bytes:
     import typst
 
     try:
         return typst.compile(str(main), root=str(root), timestamp=timestamp,
-                             ignore_system_fonts=True)
+                             ignore_system_fonts=True, pdf_standards=standards or [])
     except typst.TypstError as exc:
         detail = "\n".join(filter(None, [getattr(exc, "diagnostic", ""), *exc.hints]))
         raise BuildError(f"{main}: typst failed: {exc.message}\n{detail}".rstrip()) from None
@@ -66,11 +94,13 @@ def creation_timestamp(date: str | None) -> int | None:
 
 def book_to_typst(book: Book) -> str:
     blocks = _book_blocks(book)
+    contents_in_body = _place_contents(book, blocks)
     body = ast_to(document(blocks), "typst-citations", ["--wrap=none"], what="typst")
-    return _preamble(book, any(_has_list_placeholder(c) for c in book.chapters)) + "\n" + body
+    has_lists = any(_has_list_placeholder(c) for c in book.chapters)
+    return _preamble(book, has_lists, contents_in_body) + "\n" + body
 
 
-def _preamble(book: Book, has_lists: bool) -> str:
+def _preamble(book: Book, has_lists: bool, contents_in_body: bool = False) -> str:
     project = book.project
     language = project.language
     lang, _, region = project.lang.replace("_", "-").partition("-")
@@ -85,16 +115,49 @@ def _preamble(book: Book, has_lists: bool) -> str:
         "lang": lang.lower(),
         "region": region.upper() or None,
         "keywords": [str(k) for k in keywords] if isinstance(keywords, list) else [str(keywords)],
+        "description": _description(project),
         "toc-title": language.get("toc-title-document", "Contents"),
         "toc-depth": int(typst_opts.get("toc-depth", 3)),
         "lof-title": None if has_lists or not book.figures else language["crossref-lof-title"],
         "lot-title": None if has_lists or not book.tables else language["crossref-lot-title"],
     }
-    if typst_opts.get("toc") is False:
+    if typst_opts.get("toc") is False or contents_in_body:
         args["toc-depth"] = 0
     rendered = ", ".join(f"{k}: {_value(v)}" for k, v in args.items())
     return (f'#import "{WORK_TEMPLATE}": book, horizontalrule, bbnote\n'
             f"#show: book.with({rendered})\n")
+
+
+def _description(project) -> str | None:
+    """`book.description` (Quarto's key), else top-level `description`: the PDF's subject."""
+    book = project.raw.get("book") if isinstance(project.raw.get("book"), dict) else {}
+    text = book.get("description") or project.raw.get("description")
+    return " ".join(str(text).split()) if text else None
+
+
+def _place_contents(book: Book, blocks: list) -> bool:
+    """Printed reports put the contents after the preface and before the lists of tables and
+    figures: a section whose content is a list placeholder becomes a chapter-level heading in
+    the PDF, and the contents go before the first one. False if the book has no such section."""
+    depth = int((book.project.formats.get("typst") or {}).get("toc-depth", 3))
+    if (book.project.formats.get("typst") or {}).get("toc") is False:
+        return False
+    first = None
+    for i, block in enumerate(blocks[:-1]):
+        if block["t"] == "Header" and _is_list_placeholder(blocks[i + 1]):
+            block["c"][0] = 1
+            first = i if first is None else first
+    if first is None:
+        return False
+    title = book.project.language.get("toc-title-document", "Contents")
+    blocks.insert(first, _raw_block(f"#outline(title: {_value(title)}, depth: {depth})"))
+    return True
+
+
+def _is_list_placeholder(block: dict) -> bool:
+    if block["t"] == "RawBlock":
+        return block["c"][1].startswith("#outline(") and "target: figure" in block["c"][1]
+    return False
 
 
 def _value(value) -> str:
@@ -244,8 +307,12 @@ class _Context:
                 path = path.relative_to(root)
             except ValueError:
                 raise BuildError(f"{self.page}: image outside the project: {src}") from None
-        target[0] = "/" + path.as_posix()  # Typst resolves "/..." against the project root
-        return None
+        # Pandoc's writer drops the alt text; Typst tags it for screen readers (PDF/UA).
+        alt = image_alt(image)
+        size = "".join(f", {key}: {value}" for key, value in image["c"][0][2]
+                       if key in ("width", "height") and TYPST_LENGTH.match(value))
+        args = _value("/" + path.as_posix()) + (f", alt: {_value(alt)}" if alt else "") + size
+        return _raw_inline(f"#box(image({args}))")  # "/..." is relative to the project root
 
 
 def _outline_safe_note(element: dict) -> list | None:

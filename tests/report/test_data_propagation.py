@@ -127,7 +127,7 @@ def test_tallgrunnlag_table_shows_the_new_counts(change: Change) -> None:
 
 
 def test_csv_shows_the_new_counts(change: Change) -> None:
-    path = change.after.book / "tables" / "tbl-delmal.csv"
+    path = change.after.book / "data" / "tables" / "tbl-delmal.csv"
     with path.open(encoding="utf-8-sig") as handle:
         rows = [line.rstrip("\r\n").split(";") for line in handle]
     header, row = rows[0], next(r for r in rows[1:] if r[0] == NAA_ITEM)

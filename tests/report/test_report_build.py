@@ -173,10 +173,18 @@ def pages(built_book) -> list[BeautifulSoup]:
 
 @pytest.fixture(scope="module")
 def pdf_body(built_book) -> str:
-    """The PDF's text from the Forord on (the front matter repeats every heading)."""
+    """The PDF's text from the Forord on, without the pages of the contents and the lists of
+    tables and figures (they repeat every heading and caption)."""
     texts = [page.extract_text() or "" for page in PdfReader(built_book.result.pdf).pages]
     first = next(i for i, t in enumerate(texts) if t.lstrip().startswith("Forord"))
-    return squash(" ".join(texts[first:]))
+    return squash(" ".join(t for t in texts[first:] if not _is_outline_page(t)))
+
+
+def _is_outline_page(text: str) -> bool:
+    """A page of the contents or a list: most lines end in a dot leader and a page number."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    leaders = [line for line in lines if re.search(r"(\. ){3,}.*\d+\s*$", line)]
+    return len(leaders) > len(lines) / 2
 
 
 def headings(page: BeautifulSoup) -> list[str]:
@@ -278,7 +286,7 @@ def test_table_csv_counts_equal_the_survey_data(built_book, label: str) -> None:
     survey = yaml.safe_load((built_book.root / "data" / "survey.yaml").read_text(encoding="utf-8"))
     block = next(b for b in survey["blocks"] if f"tbl-{b['id']}" == label)
     scale = {s["label"]: s["id"] for s in survey["scale"]}
-    rows = read_csv(built_book.book / "tables" / f"{label}.csv")
+    rows = read_csv(built_book.book / "data" / "tables" / f"{label}.csv")
     assert [row["Nr."] for row in rows] == [str(item["id"]) for item in block["items"]]
     for row, item in zip(rows, block["items"], strict=True):
         shown = {scale[col.removesuffix(" (antall)")]: int(value)

@@ -91,8 +91,11 @@ def test_tallgrunnlag_writes_the_csv_and_links_it(survey, tmp_path) -> None:
     folder = tmp_path / "tables"
     md = tables.tallgrunnlag(survey, "kompetanse", folder=folder)
     assert (folder / "tbl-kompetanse.csv").is_file()
-    assert md.rstrip().endswith(f"[Last ned tallene (CSV)](../{folder.as_posix()}"
-                                "/tbl-kompetanse.csv)")
+    assert (folder / "arena-lettmetall-tabeller.xlsx").is_file()
     html = pypandoc.convert_text(md, "html", format="markdown")
+    links = {a.get_text(): a["href"] for a in BeautifulSoup(html, "html.parser").select("a")}
+    assert links["tabellen som CSV"] == f"../{folder.as_posix()}/tbl-kompetanse.csv"
+    assert links["alle tabellene som Excel-fil (XLSX)"] == (
+        f"../{folder.as_posix()}/arena-lettmetall-tabeller.xlsx")
     text = " ".join(BeautifulSoup(html, "html.parser").text.split())
     assert "* Spørsmål 13a, 13b og 13c: rekonstruert" in text

@@ -3,6 +3,19 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // Tables and code wider than their column scroll sideways: keyboard users must reach them.
+  function focusableScrollers() {
+    document.querySelectorAll("main table, main pre").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth) {
+        el.setAttribute("tabindex", "0");
+      } else {
+        el.removeAttribute("tabindex");
+      }
+    });
+  }
+  focusableScrollers();
+  window.addEventListener("resize", focusableScrollers);
+
   var toggle = document.querySelector(".nav-toggle");
   if (toggle) {
     toggle.addEventListener("click", function () {

@@ -1,0 +1,17 @@
+"""Fixtures shared by all test folders: ONE real build of the report per session.
+
+`built_book` copies the project (its git-visible files) to a temporary folder and runs the real
+`bookbuild.build.build()` once per session; the report and browser tests reuse it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from built import BuiltBook, copy_project, run_build
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltBook:
+    """The real report, built once per session from a copy of the project."""
+    root = copy_project(tmp_path_factory.mktemp("report") / "project")
+    return run_build(root)
