@@ -258,7 +258,12 @@ class _KernelSession:
                 f"{self._name()}: no Jupyter kernel `{KERNEL_NAME}` installed "
                 f"(run `python -m ipykernel install --sys-prefix`)"
             ) from None
-        outputs = await self._execute(_startup_code(self.project), "oppstart", history=False)
+        # The user's per-cell limit is for the chapter's cells, not for the engine's own setup.
+        limit, self.client.timeout = self.client.timeout, max(self.client.timeout, DEFAULT_TIMEOUT)
+        try:
+            outputs = await self._execute(_startup_code(self.project), "oppstart", history=False)
+        finally:
+            self.client.timeout = limit
         self._verify_python(outputs)
 
     def _open_log(self) -> IO[bytes]:
