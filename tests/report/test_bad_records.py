@@ -145,3 +145,42 @@ def test_very_large_file_is_refused_before_reading(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(Path, "open", no_reading)
     with pytest.raises(RecordError, match="too large"):
         load_yaml(big, root=tmp_path)
+
+
+# --- data text with markup: printed literally, never interpreted -----------------------------
+
+NASTY = ("<script>alert(1)</script> & < \"sitat\" #tag [lenke] $x$ @hansen2005 *fet* _kursiv_ "
+         "**sterk** `kode` <b>b</b> # overskrift")
+
+
+def flat(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_markup_in_records_prints_as_text(report):
+    """A survey question's wording, the survey's intro and a sub-project's label carry HTML,
+    Typst and Markdown markup: the site shows it as text (no element created), the PDF shows
+    it literally, and the build does not break."""
+    from bs4 import BeautifulSoup
+    from pypdf import PdfReader
+
+    root, _ = report
+    path = root / SURVEY
+    text = path.read_text(encoding="utf-8")
+    old = "wording: Hvor godt synes du prosjektet har lykkes i å oppnå dette delmålet?\n"
+    text = text.replace(old, f"wording: '{NASTY.replace(chr(39), chr(39) * 2)}'\n", 1)
+    text = text.replace("intro_title: Velkommen", f"intro_title: '{NASTY}' Velkommen", 1)
+    path.write_text(text, encoding="utf-8")
+    run = bookbuild(root, "build")
+    assert run.code == 0, run.text
+    site = root / "_book"
+    shown = ""
+    for page in site.rglob("*.html"):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert not [s for s in soup.find_all("script") if "alert(1)" in s.get_text()], page
+        assert not soup.find_all("b", string="b"), page
+        shown += soup.get_text()
+    assert shown.count(NASTY) >= 2  # the question's wording and the intro's title
+    pdf = next(site.glob("*.pdf"))
+    content = flat("".join(p.extract_text() for p in PdfReader(pdf).pages))
+    assert content.count(flat(NASTY)) >= 2
