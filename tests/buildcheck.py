@@ -1,5 +1,5 @@
-"""Helpers of the failure tests (tests/conftest.py puts this folder on sys.path): run the real `bookbuild` command in a subprocess and check
-that a refused build left nothing behind.
+"""Helpers of the failure tests (tests/conftest.py puts this folder on sys.path): run the
+real `bookbuild` command in a subprocess and check that a refused build left nothing behind.
 
     run = bookbuild(root, "build")
     assert_refused(run, root, before, "data/survey.yaml:85", "counts")
