@@ -1,7 +1,8 @@
 """Fixtures shared by all test folders: ONE real build of the report per session.
 
 `built_book` copies the project (its git-visible files) to a temporary folder and runs the real
-`bookbuild.build.build()` once per session; the report and browser tests reuse it.
+`bookbuild.build.build()` once per session; the report and browser tests reuse it. The helper
+modules `built` and `buildcheck` live in tests/ (on pytest's `pythonpath`, see pyproject.toml).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def run(root: Path) -> list[str]:
     try:
         survey = load_survey(root)
     except RecordError as err:
-        return problems + [str(p) for p in err.problems]
+        return _unique(problems + [str(p) for p in err.problems])
     try:
         problems += run_claims(root, survey)
     except RecordError as err:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Literal
 
 from babel.numbers import format_decimal
@@ -100,8 +100,12 @@ def hedge_rounds(hedge: str, percent: float, value: float, upper: float | None =
 
 def round_half_up(x: float, decimals: int = 0) -> float:
     """Round as people do (2.5 -> 3), not banker's rounding."""
-    q = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP))
+    if not math.isfinite(x):
+        raise ValueError(f"not a finite number: {x}")
+    exact = Decimal(repr(x))
+    with localcontext() as ctx:  # enough digits for any float (the default 28 overflow)
+        ctx.prec = max(ctx.prec, exact.adjusted() + decimals + 2)
+        return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 # --- numbers ---------------------------------------------------------------------------------
@@ -113,7 +117,9 @@ def fmt_number(x: float, decimals: int = 0, *, fixed: bool = False) -> str:
     value = Decimal(repr(round_half_up(float(x), decimals)))
     frac = ("0" if fixed else "#") * decimals
     pattern = "#,##0" + (f".{frac}" if decimals else "")
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    with localcontext() as ctx:  # babel quantizes too: room for every digit of a huge number
+        ctx.prec = max(ctx.prec, value.adjusted() + decimals + 2)
+        return format_decimal(value, format=pattern, locale=LOCALE)
 
 
 def fmt_percent(share: float, decimals: int = 1, *, fixed: bool = False) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bookbuild.errors import BuildError
+from bookbuild.pause import pause_at
 from bookbuild.project import ChapterRef, Project, load_project
 from bookbuild.publish import staged_output
 
@@ -48,6 +49,7 @@ def build(
         book = assemble_book(project, executed)
     pdf_name = f"{slugify(project.title) or 'book'}.pdf"
     with staged_output(project.output_dir) as stage:
+        pause_at("rendering")
         if not only_html:
             say(f"PDF: {pdf_name}")
             with stage_timer("pdf"):
@@ -103,7 +105,9 @@ def run_check(project: Project, *, raise_on_problems: bool = False) -> list[str]
     problems = [str(p) for p in (func(project.root) or [])]
     if problems and raise_on_problems:
         listing = "\n".join(f"  - {p}" for p in problems)
-        raise BuildError(f"check found {len(problems)} problem(s):\n{listing}")
+        raise BuildError(
+            f"check found {len(problems)} problem(s); correct them and build again:\n{listing}"
+        )
     return problems
 
 

@@ -59,7 +59,7 @@ def process_citations(project: Project, chapters: list[tuple[ChapterRef, dict]])
     if csl:
         meta["csl"] = meta_string(str((project.root / str(csl)).resolve()))
     out, stderr = filter_ast(document(blocks, meta), ["--citeproc"], what="citeproc")
-    _check_missing(stderr, keys)
+    _check_missing(stderr, keys, bib.name)
     _check_nocite(out["blocks"], chapters)
     _split(out["blocks"], chapters)
 
@@ -78,7 +78,7 @@ def _bibliography(project: Project, keys: dict[ChapterRef, list[str]]) -> Path:
     raise BuildError(f"{where}{missing}")
 
 
-def _check_missing(stderr: str, keys: dict[ChapterRef, list[str]]) -> None:
+def _check_missing(stderr: str, keys: dict[ChapterRef, list[str]], bib_name: str) -> None:
     missing = MISSING.findall(stderr)
     if not missing:
         return
@@ -86,7 +86,7 @@ def _check_missing(stderr: str, keys: dict[ChapterRef, list[str]]) -> None:
     for key in dict.fromkeys(missing):
         where = [ref.path.as_posix() for ref, used in keys.items() if key in used]
         problems.append(f"{', '.join(where) or '?'}: unknown citation key @{key} "
-                        "(not in the bibliography)")
+                        f"(not in {bib_name}: add the work there or correct the key)")
     raise BuildError("\n".join(problems))
 
 

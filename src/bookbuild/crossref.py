@@ -267,7 +267,10 @@ def _resolve_cite(cite: dict, ref: ChapterRef, xrefs: Crossrefs,
         label = citation["citationId"]
         target = xrefs.targets.get(label[:1].lower() + label[1:])
         if target is None:
-            raise BuildError(f"{ref.path.as_posix()}: unknown cross-reference @{label}")
+            raise BuildError(
+                f"{ref.path.as_posix()}: unknown cross-reference @{label} (no figure, table or "
+                f"section is labelled #{label}; correct the reference or add the label)"
+            )
         if i:
             out += [el("Str", ","), el("Space")]
         out += _reference(citation, target, ref, language)

@@ -6,11 +6,13 @@ import asyncio
 import concurrent.futures
 import json
 import re
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import nbformat
 from jupyter_client.kernelspec import NoSuchKernel
@@ -76,10 +78,43 @@ def execute_book(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(work)
+        return _run_on_main_loop(work)
     # Called from inside an event loop (e.g. a preview server): run on a fresh loop elsewhere.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, work).result()
+
+
+def _run_on_main_loop(work: Coroutine[Any, Any, list[ExecutedChapter]]) -> list[ExecutedChapter]:
+    """asyncio.run, with SIGTERM cancelling the work as Ctrl-C does: kernels shut down in order
+    and KeyboardInterrupt follows. (A handler raising inside the event loop instead makes
+    asyncio print "unhandled exception during asyncio.run() shutdown" tracebacks.)"""
+    if threading.current_thread() is not threading.main_thread():
+        return asyncio.run(work)
+    terminated: list[int] = []
+
+    async def main() -> list[ExecutedChapter]:
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm() -> None:
+            if not terminated and task is not None:
+                terminated.append(signal.SIGTERM)
+                task.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        try:
+            return await work
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        if terminated:
+            raise KeyboardInterrupt(f"signal {int(signal.SIGTERM)}") from None
+        raise
 
 
 async def _execute_all(
@@ -223,7 +258,12 @@ class _KernelSession:
                 f"{self._name()}: no Jupyter kernel `{KERNEL_NAME}` installed "
                 f"(run `python -m ipykernel install --sys-prefix`)"
             ) from None
-        outputs = await self._execute(_startup_code(self.project), "oppstart", history=False)
+        # The user's per-cell limit is for the chapter's cells, not for the engine's own setup.
+        limit, self.client.timeout = self.client.timeout, max(self.client.timeout, DEFAULT_TIMEOUT)
+        try:
+            outputs = await self._execute(_startup_code(self.project), "oppstart", history=False)
+        finally:
+            self.client.timeout = limit
         self._verify_python(outputs)
 
     def _open_log(self) -> IO[bytes]:
@@ -276,13 +316,17 @@ class _KernelSession:
             raise BuildError(_error_message(f"{self._name()}, {where}", exc)) from None
         except CellTimeoutError:
             raise BuildError(
-                f"{self._name()}, {where}: timed out after {self.client.timeout} s"
+                f"{self._name()}, {where}: timed out after {self.client.timeout} s (make the "
+                "cell faster, or raise `timeout` under [tool.bookbuild] in pyproject.toml)"
             ) from None
         except DeadKernelError:
             if _being_cancelled():  # nbclient reports Ctrl-C / cancellation as a dead kernel
                 raise asyncio.CancelledError from None
             log = self.log_path.relative_to(self.project.root) if self.log_path else "-"
-            raise BuildError(f"{self._name()}, {where}: the kernel died (see {log})") from None
+            raise BuildError(
+                f"{self._name()}, {where}: the kernel died (the cell ended or crashed Python, "
+                f"e.g. os._exit() or out of memory; its log: {log})"
+            ) from None
         return [dict(output) for output in cell.outputs]
 
     async def shutdown(self) -> None:

@@ -191,7 +191,8 @@ def _chapters(root: Path, book: dict) -> list[ChapterRef]:
             if not (root / path).is_file():
                 where = _line_of(root / CONFIG_NAME, name)
                 raise BuildError(
-                    f"{CONFIG_NAME}{where}: chapter `{name}` listed in book.{key} does not exist"
+                    f"{CONFIG_NAME}{where}: chapter `{name}` listed in book.{key} does not "
+                    "exist (correct the file name or remove the line)"
                 )
             refs.append(ChapterRef(path, appendix, path.with_suffix(".html").as_posix()))
     return refs

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from bookbuild.pause import pause_at
+
 _STAGE = ".tmp-"
 _RETIRED = ".old-"
 
@@ -66,12 +68,14 @@ def _swap(stage: Path, out_dir: Path) -> None:
         if out_dir.exists():
             os.replace(out_dir, retired)
         try:
+            pause_at("swap")
             os.replace(stage, out_dir)
         except BaseException:
             if retired.exists() and not out_dir.exists():
                 os.replace(retired, out_dir)
             raise
-    shutil.rmtree(retired, ignore_errors=True)
+        # Still deferred: a signal that arrived during the swap must not leave `retired` behind.
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 @contextlib.contextmanager
