@@ -107,30 +107,64 @@ async def _execute_all(
 async def _chapter(
     project: Project, ref: ChapterRef, store: cachemod.ChapterCache, code: str, progress: Progress
 ) -> ExecutedChapter:
-    raw = _raw_cells(project, ref)
-    cells = _prepare(project, ref, raw)
-    key = cachemod.source_key([(c.cell_type, c.source) for c in raw], project.execute, code)
+    """Execute the chapter's code, or replay its outputs from the cache when the code and the
+    data it read are unchanged; then render the chapter's current markdown around them (so a
+    prose edit re-renders without re-executing)."""
+    cells = _prepare(project, ref, _raw_cells(project, ref))
+    key = cachemod.source_key(_code_sequence(cells), project.execute, code)
     entry = store.load(ref, key)
     if entry is not None:
         progress(ref, "cached")
-        result = _from_entry(project, ref, entry)
+        results = _replay(cells, entry)
+        files = {"read": entry["files_read"], "written": entry.get("files_written", [])}
     else:
         progress(ref, "executing" if needs_kernel(project, cells) else "rendering")
-        results, files = await _run(project, ref, cells)
-        rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
-        result = ExecutedChapter(
-            ref,
-            rendered.markdown,
-            rendered.figures,
-            files["read"],
-            False,
-            rendered.labelled,
-            files["written"],
-        )
-        store.store(ref, key, _to_entry(project, result))
+        results, files, values = await _run(project, ref, cells)
+        store.store(ref, key, _to_entry(cells, results, values, files))
+    rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
+    result = ExecutedChapter(
+        ref,
+        rendered.markdown,
+        rendered.figures,
+        files["read"],
+        entry is not None,
+        rendered.labelled,
+        files["written"],
+    )
+    if entry is None:
         progress(ref, "done")
     _publish_labelled(project, result)
     return result
+
+
+def _code_sequence(cells: list[_Cell]) -> list:
+    """What execution depends on: the code that runs and the inline expressions, in order
+    (an inline expression sees the cells before it). Prose is not part of it."""
+    sequence: list = []
+    for cell in cells:
+        if cell.cell_type == "code" and _runs(cell):
+            sequence.append(["code", cell.source, cell.options])
+        elif cell.cell_type == "markdown" and cell.inline:
+            sequence.append(["inline", [expr.code for expr in cell.inline]])
+    return sequence
+
+
+def _replay(cells: list[_Cell], entry: dict) -> list[CellResult]:
+    """Cell results from the cached outputs and inline values, around the current prose."""
+    outputs = iter(entry["outputs"])
+    values = iter(entry["inline"])
+    results = []
+    for cell in cells:
+        if cell.cell_type == "markdown" and cell.inline:
+            found = [next(values) for _ in cell.inline]
+            results.append(CellResult(
+                cell.number, "markdown", substitute(cell.source, cell.inline, found)))
+        elif cell.cell_type == "code" and _runs(cell):
+            outs = [dict(o) for o in next(outputs)]
+            results.append(CellResult(cell.number, "code", cell.source, cell.options, outs))
+        else:
+            results.append(_unexecuted(cell))
+    return results
 
 
 def _figures_dir(project: Project) -> Path:
@@ -172,10 +206,11 @@ def _runs(cell: _Cell) -> bool:
 
 async def _run(
     project: Project, ref: ChapterRef, cells: list[_Cell]
-) -> tuple[list[CellResult], dict[str, list[str]]]:
-    """Run the cells; also return the files the kernel read and wrote under the root."""
+) -> tuple[list[CellResult], dict[str, list[str]], list[str]]:
+    """Run the cells; also return the files the kernel read and wrote under the root and the
+    inline values in document order."""
     if not needs_kernel(project, cells):
-        return [_unexecuted(c) for c in cells], {"read": [], "written": []}
+        return [_unexecuted(c) for c in cells], {"read": [], "written": []}, []
     session = _KernelSession(project, ref)
     try:
         await session.start()
@@ -183,7 +218,7 @@ async def _run(
         files = await session.files_touched()
     finally:
         await session.shutdown()
-    return results, files
+    return results, files, session.inline_values
 
 
 def _unexecuted(cell: _Cell) -> CellResult:
@@ -207,6 +242,7 @@ class _KernelSession:
             record_timing=False,
         )
         self.started = False
+        self.inline_values: list[str] = []
         self.log_file: IO[bytes] | None = None
         self.log_path: Path | None = None
 
@@ -257,7 +293,9 @@ class _KernelSession:
         code = f"__import__({kernel_startup.MODULE_NAME!r}).show_inline((\n{expr.code}\n))"
         where = f"celle {cell.number} (`{{python}} {expr.code}`)"
         outputs = await self._execute(code, where, history=False)
-        return _private_output(outputs, kernel_startup.INLINE_MIME) or ""
+        value = _private_output(outputs, kernel_startup.INLINE_MIME) or ""
+        self.inline_values.append(value)
+        return value
 
     async def files_touched(self) -> dict[str, list[str]]:
         code = f"__import__({kernel_startup.MODULE_NAME!r}).show_files()"
@@ -351,33 +389,16 @@ def _failing_line(traceback: str) -> str | None:
     return found
 
 
-def _from_entry(project: Project, ref: ChapterRef, entry: dict) -> ExecutedChapter:
-    figures = [project.root / rel for rel in entry["figures"]]
-    return ExecutedChapter(
-        ref,
-        entry["markdown"],
-        figures,
-        entry["files_read"],
-        True,
-        entry.get("labelled", []),
-        entry.get("files_written", []),
-    )
-
-
-def _to_entry(project: Project, result: ExecutedChapter) -> dict:
-    figures = []
-    for path in result.figures:
-        figures.append(path.relative_to(project.root).as_posix())
-        twin = path.with_suffix(".png")
-        if twin != path and twin.is_file():
-            figures.append(twin.relative_to(project.root).as_posix())
+def _to_entry(
+    cells: list[_Cell], results: list[CellResult], values: list[str], files: dict
+) -> dict:
+    """What `_replay` needs: the outputs of the cells that ran and the inline values."""
     return {
-        "markdown": result.markdown,
-        "figures": [p.relative_to(project.root).as_posix() for p in result.figures],
-        "all_figures": figures,
-        "files_read": result.files_read,
-        "labelled": result.labelled_figures,
-        "files_written": result.files_written,
+        "outputs": [r.outputs for c, r in zip(cells, results, strict=True)
+                    if c.cell_type == "code" and _runs(c)],
+        "inline": values,
+        "files_read": files["read"],
+        "files_written": files["written"],
     }
 
 
