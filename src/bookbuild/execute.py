@@ -23,6 +23,7 @@ from bookbuild.cellopts import parse_cell_options
 from bookbuild.errors import BuildError
 from bookbuild.inline import InlineExpr, find_inline, substitute
 from bookbuild.nbmarkdown import CellResult, render_chapter, write_if_changed
+from bookbuild.pngs import ensure_png_twins
 from bookbuild.project import ChapterRef, Project
 
 KERNEL_NAME = "python3"
@@ -122,6 +123,7 @@ async def _chapter(
         results, files, values = await _run(project, ref, cells)
         store.store(ref, key, _to_entry(cells, results, values, files))
     rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
+    await asyncio.to_thread(ensure_png_twins, rendered.figures, project.build_dir / "png")
     result = ExecutedChapter(
         ref,
         rendered.markdown,
