@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from bookbuild.project import ChapterRef, Project
 
 KERNEL_NAME = "python3"
 DEFAULT_TIMEOUT = 600
+MAX_JOBS = 4
 # Cell options whose project-wide defaults come from `execute:` in _quarto.yml.
 CELL_DEFAULTS = {"echo": True, "output": True, "include": True, "warning": True, "eval": True}
 # Folders under the project root whose files are never data dependencies.
@@ -68,11 +70,13 @@ def execute_book(
     project: Project,
     chapters: list[ChapterRef] | None = None,
     *,
-    jobs: int = 2,
+    jobs: int | None = None,
     progress: Progress | None = None,
 ) -> list[ExecutedChapter]:
-    """Execute (or reuse from cache) every chapter; results in chapter order."""
+    """Execute (or reuse from cache) every chapter; results in chapter order. By default one
+    kernel per core, at most MAX_JOBS (each kernel holds its own copy of the libraries)."""
     refs = list(project.chapters if chapters is None else chapters)
+    jobs = jobs or min(MAX_JOBS, os.cpu_count() or 2)
     work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None))
     try:
         asyncio.get_running_loop()

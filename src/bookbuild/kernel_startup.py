@@ -28,8 +28,42 @@ def install(root: str, excluded: list[str]) -> dict:
     # Reproducible figures: matplotlib takes SVG dates from SOURCE_DATE_EPOCH.
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     sys.addaudithook(_audit)
-    _setup_figures()
+    if "matplotlib" in sys.modules:
+        _setup_figures()
+    else:  # importing matplotlib costs more than starting the kernel: only when a chapter does
+        sys.meta_path.insert(0, _AfterImport("matplotlib", _setup_figures))
     return {"prefix": sys.prefix, "executable": sys.executable}
+
+
+class _AfterImport:
+    """A meta path finder that runs `then` once module `name` has been imported."""
+
+    def __init__(self, name: str, then) -> None:
+        self.name = name
+        self.then = then
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        from importlib.util import find_spec
+
+        spec = find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, then = spec.loader, self.then
+
+        class _Loader:
+            def create_module(self, spec):
+                return loader.create_module(spec)
+
+            def exec_module(self, module):
+                module.__spec__.loader = module.__loader__ = loader  # as if never wrapped
+                loader.exec_module(module)
+                then()
+
+        spec.loader = _Loader()
+        return spec
 
 
 def _setup_figures() -> None:
