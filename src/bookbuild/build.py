@@ -35,7 +35,6 @@ def build(
     root: Path, *, only_html: bool = False, debug: bool = False, log: Log | None = None
 ) -> BuildResult:
     """Build the book at `root` into its output folder; the folder changes only on success."""
-    from bookbuild.assemble import assemble_book
     from bookbuild.execute import execute_book
 
     say = log or _print
@@ -53,6 +52,8 @@ def build(
         say(f"Uendret: {_display(project, project.output_dir)} er oppdatert")
     else:
         uptodate.forget(project)
+        from bookbuild.assemble import assemble_book  # not needed when nothing changed
+
         with stage_timer("assemble"):
             book = assemble_book(project, executed)
         with staged_output(project.output_dir) as stage:
@@ -123,12 +124,13 @@ def run_check(
     module_name, _, func_name = str(spec).partition(":")
     if not module_name or not func_name:
         raise BuildError(f'pyproject.toml: check = "{spec}" must be "module:function"')
-    with _importable(project.root):
-        try:
-            func = getattr(importlib.import_module(module_name), func_name)
-        except (ImportError, AttributeError) as exc:
-            raise BuildError(f"pyproject.toml: check hook {spec} not found: {exc}") from None
-    def check() -> list[str]:
+
+    def check() -> list[str]:  # imported only when run: a reused result needs no import
+        with _importable(project.root):
+            try:
+                func = getattr(importlib.import_module(module_name), func_name)
+            except (ImportError, AttributeError) as exc:
+                raise BuildError(f"pyproject.toml: check hook {spec} not found: {exc}") from None
         return [str(p) for p in (func(project.root) or [])]
 
     if reuse:

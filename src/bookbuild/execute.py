@@ -13,11 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import nbformat
-from jupyter_client.kernelspec import NoSuchKernel
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
 from bookbuild import cache as cachemod
 from bookbuild import kernel_startup
 from bookbuild.cellopts import parse_cell_options
@@ -177,15 +172,33 @@ def _figures_dir(project: Project) -> Path:
     return project.build_dir / "figures"
 
 
-def _raw_cells(project: Project, ref: ChapterRef) -> list[nbformat.NotebookNode]:
+@dataclass
+class _RawCell:
+    cell_type: str
+    source: str
+
+
+def _raw_cells(project: Project, ref: ChapterRef) -> list[_RawCell]:
+    """The cells of a notebook. Plain JSON for nbformat 4 (importing nbformat and its schema
+    validator costs more than a build that has nothing to do); nbformat for older files."""
     path = project.root / ref.path
     try:
-        return nbformat.read(path, as_version=4).cells
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if nb.get("nbformat") == 4 and isinstance(nb.get("cells"), list):
+            return [_RawCell(str(c["cell_type"]), _joined_source(c.get("source", "")))
+                    for c in nb["cells"]]
+        import nbformat
+
+        return [_RawCell(c.cell_type, c.source) for c in nbformat.read(path, as_version=4).cells]
     except Exception as exc:
         raise BuildError(f"{ref.path.as_posix()}: not a readable notebook: {exc}") from None
 
 
-def _prepare(project: Project, ref: ChapterRef, raw: list) -> list[_Cell]:
+def _joined_source(source: str | list[str]) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _prepare(project: Project, ref: ChapterRef, raw: list[_RawCell]) -> list[_Cell]:
     defaults = {**CELL_DEFAULTS, **project.execute}
     cells: list[_Cell] = []
     for number, cell in enumerate(raw, 1):
@@ -235,6 +248,9 @@ class _KernelSession:
     """One kernel driven cell by cell through nbclient."""
 
     def __init__(self, project: Project, ref: ChapterRef) -> None:
+        import nbformat
+        from nbclient import NotebookClient  # imported when needed: a cached build runs none
+
         self.project = project
         self.ref = ref
         self.nb = nbformat.v4.new_notebook()
@@ -253,6 +269,8 @@ class _KernelSession:
         self.log_path: Path | None = None
 
     async def start(self) -> None:
+        from jupyter_client.kernelspec import NoSuchKernel
+
         self.client.km = self.client.create_kernel_manager()
         try:
             await self.client.async_start_new_kernel(
@@ -310,6 +328,9 @@ class _KernelSession:
         return json.loads(found) if found else {"read": [], "written": []}
 
     async def _execute(self, source: str, where: str, history: bool = True) -> list[dict]:
+        import nbformat
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
         cell = nbformat.v4.new_code_cell(source)
         self.nb.cells.append(cell)
         try:
@@ -377,7 +398,7 @@ def _private_output(outputs: list[dict], mime: str) -> str | None:
     return None
 
 
-def _error_message(where: str, exc: CellExecutionError) -> str:
+def _error_message(where: str, exc: Exception) -> str:
     message = f"{where}: {exc.ename}: {exc.evalue}".strip()
     line = _failing_line(exc.traceback or "")
     return f"{message}\n  {line}" if line else message
