@@ -70,8 +70,16 @@ def run_recorded(root: Path, func: Callable[[], list[str]]) -> tuple[list[str], 
 
 def _snapshot(root: Path, opened: set[str], listed: set[str]) -> dict:
     files = {rel: file_digest(root / rel) for rel in sorted(opened) if (root / rel).is_file()}
-    folders = {rel: _listing(root / rel) for rel in sorted(listed)}
+    folders = {rel: _listing(root / rel) for rel in sorted(listed)
+               if rel != "." and not _for_imports(root / rel)}
     return {"files": files, "folders": folders}
+
+
+def _for_imports(folder: Path) -> bool:
+    """Folders the import system lists (sys.path entries, packages, the project root): code,
+    which the key covers; the root's listing also changes with every build's outputs."""
+    on_path = {os.path.realpath(p or ".") for p in sys.path}
+    return os.path.realpath(folder) in on_path or (folder / "__init__.py").is_file()
 
 
 def _listing(folder: Path) -> str:
