@@ -20,6 +20,7 @@ from bookbuild.errors import BuildError
 from bookbuild.inline import InlineExpr, find_inline, substitute
 from bookbuild.nbmarkdown import CellResult, render_chapter, write_if_changed
 from bookbuild.pngs import ensure_png_twins
+from bookbuild.pngs import prune as prune_pngs
 from bookbuild.project import ChapterRef, Project
 
 KERNEL_NAME = "python3"
@@ -76,10 +77,13 @@ def execute_book(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(work)
-    # Called from inside an event loop (e.g. a preview server): run on a fresh loop elsewhere.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, work).result()
+        results = asyncio.run(work)
+    else:  # called from inside an event loop (e.g. a preview server): use a fresh loop
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            results = pool.submit(asyncio.run, work).result()
+    if chapters is None:  # the whole book: PNGs of figures no chapter shows are not needed
+        prune_pngs([f for chapter in results for f in chapter.figures], project.build_dir / "png")
+    return results
 
 
 async def _execute_all(
@@ -351,6 +355,20 @@ class _KernelSession:
         return [dict(output) for output in cell.outputs]
 
     async def shutdown(self) -> None:
+        """Stop the kernel and reap its process, even when this task is being cancelled
+        (a shutdown cut short by cancellation leaves a killed, unreaped process behind)."""
+        job = asyncio.ensure_future(self._shutdown())
+        cancelled = False
+        while not job.done():
+            try:
+                await asyncio.shield(job)
+            except asyncio.CancelledError:
+                cancelled = True
+        job.result()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _shutdown(self) -> None:
         km, kc = self.client.km, self.client.kc
         try:
             if kc is not None:

@@ -26,9 +26,21 @@ def ensure_png_twins(figures: list[Path], store: Path) -> None:
             write_if_changed(svg.with_suffix(".png"), png_of(svg.read_bytes(), store))
 
 
+def prune(figures: list[Path], store: Path) -> None:
+    """Forget the PNGs of SVGs no chapter shows any more (the store stays as small as the book)."""
+    used = {f"{_key(svg.read_bytes())}.png" for svg in figures
+            if svg.suffix == ".svg" and svg.is_file()}
+    for old in store.glob("*.png"):
+        if old.name not in used:
+            old.unlink(missing_ok=True)
+
+
+def _key(svg: bytes) -> str:
+    return hashlib.sha256(b"%g\0" % PPI + svg).hexdigest()
+
+
 def png_of(svg: bytes, store: Path) -> bytes:
-    key = hashlib.sha256(b"%g\0" % PPI + svg).hexdigest()
-    kept = store / f"{key}.png"
+    kept = store / f"{_key(svg)}.png"
     if kept.is_file():
         return kept.read_bytes()
     png = _render(svg)
