@@ -58,7 +58,9 @@ def _page_text(built_book, chapter: str) -> str:
     """The visible text of the chapter's built page (numbers in the chapters are generated, so
     only the page shows them)."""
     page = built_book.root / "_book" / Path(chapter).with_suffix(".html")
-    return _flat(BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" "))
+    text = _flat(BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" "))
+    # get_text(" ") also spaces out inline links, e.g. linked citations: "( Piore og Sabel 1984 )"
+    return re.sub(r"\s+([)\];,.:])", r"\1", re.sub(r"([(\[])\s+", r"\1", text))
 
 
 def test_each_edit_is_in_force_in_its_chapter(records, built_book) -> None:
