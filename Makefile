@@ -25,6 +25,10 @@ check: $(STAMP)
 preview: $(STAMP)
 	$(BIN)/bookbuild preview
 
+# Build times (clean, no-op, one data edit, one prose edit) and peak memory, on a scratch copy.
+bench: $(STAMP)
+	$(BIN)/python -m bookbuild.bench --repeat $(or $(REPEAT),3)
+
 clean:
 	-$(BIN)/bookbuild clean 2>/dev/null
 	rm -rf _book _build figures/*.svg figures/*.png

@@ -16,11 +16,13 @@ For a block, p is the mean positive share of its items.
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from almreport.loader import load_record
 from almreport.schema.survey import Block, Item, Survey
+
+if TYPE_CHECKING:  # pandas is imported where frames are made: most chapters need no frames
+    import pandas as pd
 
 SURVEY_FILE = Path("data") / "survey.yaml"
 TIER_GOOD = 0.75
@@ -124,6 +126,8 @@ def response_rate(survey: Survey) -> float:
 def block_frame(survey: Survey, block_id: str) -> pd.DataFrame:
     """Long format for charts/tables: one row per item and category, in questionnaire and
     scale order. Columns: item, label, category, category_label, count, share, provenance."""
+    import pandas as pd
+
     b = block(survey, block_id)
     rows = [
         {
@@ -147,6 +151,8 @@ def block_frame(survey: Survey, block_id: str) -> pd.DataFrame:
 
 def tier_table(survey: Survey, block_id: str = "delmal") -> pd.DataFrame:
     """Per item of a block: positive share and tier (the 4.4.10 summary)."""
+    import pandas as pd
+
     b = block(survey, block_id)
     return pd.DataFrame(
         [{"item": it.id, "subproject": it.subproject, "positive": positive_share(survey, it),

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import os
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bookbuild.citations import process_citations
@@ -16,7 +21,14 @@ from bookbuild.crossref import (
     number_book,
     resolve_references,
 )
-from bookbuild.pandoc import attr_of, iter_elements, markdown_to_ast, walk
+from bookbuild.pandoc import (
+    MARKDOWN,
+    attr_of,
+    iter_elements,
+    markdown_to_ast,
+    pandoc_path,
+    walk,
+)
 from bookbuild.project import ChapterRef, Project
 
 if TYPE_CHECKING:
@@ -52,7 +64,8 @@ class Book:
 
 
 def assemble_book(project: Project, executed: list[ExecutedChapter]) -> Book:
-    pairs = list(zip([e.ref for e in executed], _parse_all(executed), strict=True))
+    parsed = _parse_all(executed, project.build_dir / "ast")
+    pairs = list(zip([e.ref for e in executed], parsed, strict=True))
     xrefs = number_book(project.language, pairs)
     resolve_references(project.language, pairs, xrefs)
     process_citations(project, pairs)
@@ -64,12 +77,38 @@ def assemble_book(project: Project, executed: list[ExecutedChapter]) -> Book:
     return Book(project, chapters, xrefs.figures, xrefs.tables)
 
 
-def _parse_all(executed: list[ExecutedChapter]) -> list[dict]:
+def _parse_all(executed: list[ExecutedChapter], store: Path) -> list[dict]:
+    """Each chapter's markdown as a pandoc AST; unchanged markdown is not parsed again."""
     def parse(chapter: ExecutedChapter) -> dict:
-        return markdown_to_ast(chapter.markdown, what=chapter.ref.path.as_posix())
+        return parse_cached(chapter.markdown, store, what=chapter.ref.path.as_posix())
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(parse, executed))
+        docs = list(pool.map(parse, executed))
+    used = {f"{_ast_key(chapter.markdown)}.json" for chapter in executed}
+    for old in store.glob("*.json"):
+        if old.name not in used:  # keep the store as small as the book
+            old.unlink(missing_ok=True)
+    return docs
+
+
+def _ast_key(markdown: str) -> str:
+    return hashlib.sha256(f"{pandoc_path()}\0{MARKDOWN}\0{markdown}".encode()).hexdigest()
+
+
+def parse_cached(markdown: str, store: Path, *, what: str) -> dict:
+    """markdown_to_ast, kept in `store` under the hash of pandoc, reader and text (the
+    callers change the AST they get, so every call returns a fresh copy)."""
+    path = store / f"{_ast_key(markdown)}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    doc = markdown_to_ast(markdown, what=what)
+    store.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(doc), encoding="utf-8")
+    os.replace(tmp, path)
+    return doc
 
 
 def chapter_ids(doc: dict) -> set[str]:

@@ -9,10 +9,12 @@ import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bookbuild import uptodate
 from bookbuild.errors import BuildError
 from bookbuild.pause import pause_at
 from bookbuild.project import ChapterRef, Project, load_project
@@ -34,7 +36,6 @@ def build(
     root: Path, *, only_html: bool = False, debug: bool = False, log: Log | None = None
 ) -> BuildResult:
     """Build the book at `root` into its output folder; the folder changes only on success."""
-    from bookbuild.assemble import assemble_book
     from bookbuild.execute import execute_book
 
     say = log or _print
@@ -42,24 +43,26 @@ def build(
     stage_timer = _StageTimer(say if debug else None)
     project = load_project(root)
     with stage_timer("check"):
-        run_check(project, raise_on_problems=True)
+        run_check(project, raise_on_problems=True, reuse=True)
     with stage_timer("execute"):
         executed = execute_book(project, progress=_progress(project, say))
-    with stage_timer("assemble"):
-        book = assemble_book(project, executed)
     pdf_name = f"{slugify(project.title) or 'book'}.pdf"
-    with staged_output(project.output_dir) as stage:
-        pause_at("rendering")
-        if not only_html:
-            say(f"PDF: {pdf_name}")
-            with stage_timer("pdf"):
-                _write_pdf(book, stage / pdf_name)
-        link = pdf_name if not only_html and _wants_pdf_download(project) else None
-        say("HTML")
-        with stage_timer("html+search"):
-            _write_site(book, stage, link, project)
-        _copy_labelled_figures(project, executed, stage)
-        _copy_resources(project, stage)
+    options = {"only_html": only_html, "pdf": pdf_name}
+    fingerprint = uptodate.build_fingerprint(project, executed, options)
+    if uptodate.is_up_to_date(project, fingerprint):
+        say(f"Uendret: {_display(project, project.output_dir)} er oppdatert")
+    else:
+        uptodate.forget(project)
+        from bookbuild.assemble import assemble_book  # not needed when nothing changed
+
+        with stage_timer("assemble"):
+            book = assemble_book(project, executed)
+        with staged_output(project.output_dir) as stage:
+            pause_at("rendering")
+            _write_outputs(book, stage, pdf_name, only_html, project, say, stage_timer)
+            _copy_labelled_figures(project, executed, stage)
+            _copy_resources(project, stage)
+        uptodate.remember(project, fingerprint)
     seconds = time.perf_counter() - started
     say(f"Ferdig: {_display(project, project.output_dir)} ({seconds:.1f} s)")
     return BuildResult(
@@ -69,6 +72,28 @@ def build(
         executed=sum(not ch.cached for ch in executed),
         seconds=seconds,
     )
+
+
+def _write_outputs(
+    book, stage: Path, pdf_name: str, only_html: bool, project: Project, say: Log, timer
+) -> None:
+    """PDF and site at the same time: typst and pandoc/pagefind work outside the GIL."""
+    link = pdf_name if not only_html and _wants_pdf_download(project) else None
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = []
+        if not only_html:
+            say(f"PDF: {pdf_name}")
+            jobs.append(pool.submit(_timed, timer, "pdf", _write_pdf, book, stage / pdf_name))
+        say("HTML")
+        jobs.append(pool.submit(_timed, timer, "html+search", _write_site, book, stage, link,
+                                project))
+        for job in jobs:
+            job.result()
+
+
+def _timed(timer, name: str, func, *args) -> None:
+    with timer(name):
+        func(*args)
 
 
 def _write_pdf(book, out_pdf: Path) -> None:
@@ -89,20 +114,35 @@ def _write_site(book, stage: Path, pdf_name: str | None, project: Project) -> No
 # --- the project's check hook ----------------------------------------------------------
 
 
-def run_check(project: Project, *, raise_on_problems: bool = False) -> list[str]:
-    """Run `[tool.bookbuild] check = "module:function"`; returns its list of problems."""
+def run_check(
+    project: Project, *, raise_on_problems: bool = False, reuse: bool = False
+) -> list[str]:
+    """Run `[tool.bookbuild] check = "module:function"`; returns its list of problems.
+
+    With `reuse`, the last result is reused while no file the hook looked at has changed."""
     spec = project.engine.get("check")
     if not spec:
         return []
     module_name, _, func_name = str(spec).partition(":")
     if not module_name or not func_name:
         raise BuildError(f'pyproject.toml: check = "{spec}" must be "module:function"')
-    with _importable(project.root):
-        try:
-            func = getattr(importlib.import_module(module_name), func_name)
-        except (ImportError, AttributeError) as exc:
-            raise BuildError(f"pyproject.toml: check hook {spec} not found: {exc}") from None
-    problems = [str(p) for p in (func(project.root) or [])]
+
+    def check() -> list[str]:  # imported only when run: a reused result needs no import
+        with _importable(project.root):
+            try:
+                func = getattr(importlib.import_module(module_name), func_name)
+            except (ImportError, AttributeError) as exc:
+                raise BuildError(f"pyproject.toml: check hook {spec} not found: {exc}") from None
+        return [str(p) for p in (func(project.root) or [])]
+
+    if reuse:
+        from bookbuild.cache import code_digest
+        from bookbuild.checkcache import cached_check
+
+        store = project.build_dir / "check.json"
+        problems = cached_check(project.root, store, f"{spec}\n{code_digest(project)}", check)
+    else:
+        problems = check()
     if problems and raise_on_problems:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise BuildError(

@@ -1,9 +1,10 @@
 """Per-chapter execution cache in `_build/cache/`.
 
-An entry is valid when (1) the chapter's source key is unchanged — notebook cells without
-outputs, execute options, the engine's and project's Python sources, the lock file — and
-(2) every file the kernel read last time still has the same content, and (3) the figures the
-markdown refers to are still in `_build/figures/` with the same content.
+An entry holds a chapter's cell outputs and inline values (not its markdown: the prose is
+rendered around them on every build). It is valid when (1) the chapter's code key is
+unchanged — the code cells and inline expressions in order, execute options, the engine's and
+project's Python sources and templates, the lock file — and (2) every file the kernel read last
+time still has the same content.
 
 Files the chapter wrote (e.g. a CSV for download) are kept with the entry and put back in place
 when the entry is reused, so a cached build publishes the same files as a fresh one.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from bookbuild.project import ChapterRef, Project
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _SKIP_DIRS = {"__pycache__", ".venv", "venv", ".git", "_build", "_book"}
 
 
@@ -36,12 +37,22 @@ def code_digest(project: Project) -> str:
     engine_dir = Path(__file__).resolve().parent
     dirs = [engine_dir, project.root / "src"]
     files = sorted({p.resolve() for d in dirs if d.is_dir() for p in _python_files(d)})
+    files += sorted(p for sub in ("templates", "resources") for p in (engine_dir / sub).glob("*"))
     lock = project.root / "requirements.lock"
     if lock.is_file():
         files.append(lock)
     digest = hashlib.sha256(f"{FORMAT_VERSION}\n{sys.version}\n".encode())
     for path in files:
         digest.update(f"{path.name}\0{file_digest(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def fingerprint(parts: Iterable[object]) -> str:
+    """A stable hash of JSON-able parts."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(json.dumps(part, sort_keys=True, default=str).encode())
+        digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -74,7 +85,7 @@ class ChapterCache:
             return None
         if entry.get("key") != key:
             return None
-        for rel, digest in {**entry["inputs"], **entry["figure_digests"]}.items():
+        for rel, digest in entry["inputs"].items():
             if file_digest(self.root / rel) != digest:
                 return None
         if not self._restore_written(ref, entry.get("files_written", [])):
@@ -82,15 +93,11 @@ class ChapterCache:
         return entry
 
     def store(self, ref: ChapterRef, key: str, entry: dict) -> None:
-        """Save `entry` (markdown, figures, files_read, ...) with the digests that validate it."""
+        """Save `entry` (outputs, files_read, ...) with the digests that validate it."""
         entry = {
             **entry,
             "key": key,
             "inputs": {rel: file_digest(self.root / rel) for rel in entry["files_read"]},
-            "figure_digests": {
-                rel: file_digest(self.root / rel)
-                for rel in entry.get("all_figures", entry["figures"])
-            },
         }
         self._keep_written(ref, entry.get("files_written", []))
         path = self._entry_path(ref)

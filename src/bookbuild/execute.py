@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 import re
 import signal
 import sys
@@ -14,21 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import nbformat
-from jupyter_client.kernelspec import NoSuchKernel
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
 from bookbuild import cache as cachemod
 from bookbuild import kernel_startup
 from bookbuild.cellopts import parse_cell_options
 from bookbuild.errors import BuildError
 from bookbuild.inline import InlineExpr, find_inline, substitute
 from bookbuild.nbmarkdown import CellResult, render_chapter, write_if_changed
+from bookbuild.pngs import ensure_png_twins
+from bookbuild.pngs import prune as prune_pngs
 from bookbuild.project import ChapterRef, Project
 
 KERNEL_NAME = "python3"
 DEFAULT_TIMEOUT = 600
+MAX_JOBS = 4
 # Cell options whose project-wide defaults come from `execute:` in _quarto.yml.
 CELL_DEFAULTS = {"echo": True, "output": True, "include": True, "warning": True, "eval": True}
 # Folders under the project root whose files are never data dependencies.
@@ -69,19 +68,24 @@ def execute_book(
     project: Project,
     chapters: list[ChapterRef] | None = None,
     *,
-    jobs: int = 2,
+    jobs: int | None = None,
     progress: Progress | None = None,
 ) -> list[ExecutedChapter]:
-    """Execute (or reuse from cache) every chapter; results in chapter order."""
+    """Execute (or reuse from cache) every chapter; results in chapter order. By default one
+    kernel per core, at most MAX_JOBS (each kernel holds its own copy of the libraries)."""
     refs = list(project.chapters if chapters is None else chapters)
+    jobs = jobs or min(MAX_JOBS, os.cpu_count() or 2)
     work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None))
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return _run_on_main_loop(work)
-    # Called from inside an event loop (e.g. a preview server): run on a fresh loop elsewhere.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, work).result()
+        results = _run_on_main_loop(work)
+    else:  # called from inside an event loop (e.g. a preview server): use a fresh loop
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            results = pool.submit(asyncio.run, work).result()
+    if chapters is None:  # the whole book: PNGs of figures no chapter shows are not needed
+        prune_pngs([f for chapter in results for f in chapter.figures], project.build_dir / "png")
+    return results
 
 
 def _run_on_main_loop(work: Coroutine[Any, Any, list[ExecutedChapter]]) -> list[ExecutedChapter]:
@@ -142,45 +146,98 @@ async def _execute_all(
 async def _chapter(
     project: Project, ref: ChapterRef, store: cachemod.ChapterCache, code: str, progress: Progress
 ) -> ExecutedChapter:
-    raw = _raw_cells(project, ref)
-    cells = _prepare(project, ref, raw)
-    key = cachemod.source_key([(c.cell_type, c.source) for c in raw], project.execute, code)
+    """Execute the chapter's code, or replay its outputs from the cache when the code and the
+    data it read are unchanged; then render the chapter's current markdown around them (so a
+    prose edit re-renders without re-executing)."""
+    cells = _prepare(project, ref, _raw_cells(project, ref))
+    key = cachemod.source_key(_code_sequence(cells), project.execute, code)
     entry = store.load(ref, key)
     if entry is not None:
         progress(ref, "cached")
-        result = _from_entry(project, ref, entry)
+        results = _replay(cells, entry)
+        files = {"read": entry["files_read"], "written": entry.get("files_written", [])}
     else:
         progress(ref, "executing" if needs_kernel(project, cells) else "rendering")
-        results, files = await _run(project, ref, cells)
-        rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
-        result = ExecutedChapter(
-            ref,
-            rendered.markdown,
-            rendered.figures,
-            files["read"],
-            False,
-            rendered.labelled,
-            files["written"],
-        )
-        store.store(ref, key, _to_entry(project, result))
+        results, files, values = await _run(project, ref, cells)
+        store.store(ref, key, _to_entry(cells, results, values, files))
+    rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
+    await asyncio.to_thread(ensure_png_twins, rendered.figures, project.build_dir / "png")
+    result = ExecutedChapter(
+        ref,
+        rendered.markdown,
+        rendered.figures,
+        files["read"],
+        entry is not None,
+        rendered.labelled,
+        files["written"],
+    )
+    if entry is None:
         progress(ref, "done")
     _publish_labelled(project, result)
     return result
+
+
+def _code_sequence(cells: list[_Cell]) -> list:
+    """What execution depends on: the code that runs and the inline expressions, in order
+    (an inline expression sees the cells before it). Prose is not part of it."""
+    sequence: list = []
+    for cell in cells:
+        if cell.cell_type == "code" and _runs(cell):
+            sequence.append(["code", cell.source, cell.options])
+        elif cell.cell_type == "markdown" and cell.inline:
+            sequence.append(["inline", [expr.code for expr in cell.inline]])
+    return sequence
+
+
+def _replay(cells: list[_Cell], entry: dict) -> list[CellResult]:
+    """Cell results from the cached outputs and inline values, around the current prose."""
+    outputs = iter(entry["outputs"])
+    values = iter(entry["inline"])
+    results = []
+    for cell in cells:
+        if cell.cell_type == "markdown" and cell.inline:
+            found = [next(values) for _ in cell.inline]
+            results.append(CellResult(
+                cell.number, "markdown", substitute(cell.source, cell.inline, found)))
+        elif cell.cell_type == "code" and _runs(cell):
+            outs = [dict(o) for o in next(outputs)]
+            results.append(CellResult(cell.number, "code", cell.source, cell.options, outs))
+        else:
+            results.append(_unexecuted(cell))
+    return results
 
 
 def _figures_dir(project: Project) -> Path:
     return project.build_dir / "figures"
 
 
-def _raw_cells(project: Project, ref: ChapterRef) -> list[nbformat.NotebookNode]:
+@dataclass
+class _RawCell:
+    cell_type: str
+    source: str
+
+
+def _raw_cells(project: Project, ref: ChapterRef) -> list[_RawCell]:
+    """The cells of a notebook. Plain JSON for nbformat 4 (importing nbformat and its schema
+    validator costs more than a build that has nothing to do); nbformat for older files."""
     path = project.root / ref.path
     try:
-        return nbformat.read(path, as_version=4).cells
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if nb.get("nbformat") == 4 and isinstance(nb.get("cells"), list):
+            return [_RawCell(str(c["cell_type"]), _joined_source(c.get("source", "")))
+                    for c in nb["cells"]]
+        import nbformat
+
+        return [_RawCell(c.cell_type, c.source) for c in nbformat.read(path, as_version=4).cells]
     except Exception as exc:
         raise BuildError(f"{ref.path.as_posix()}: not a readable notebook: {exc}") from None
 
 
-def _prepare(project: Project, ref: ChapterRef, raw: list) -> list[_Cell]:
+def _joined_source(source: str | list[str]) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _prepare(project: Project, ref: ChapterRef, raw: list[_RawCell]) -> list[_Cell]:
     defaults = {**CELL_DEFAULTS, **project.execute}
     cells: list[_Cell] = []
     for number, cell in enumerate(raw, 1):
@@ -207,10 +264,11 @@ def _runs(cell: _Cell) -> bool:
 
 async def _run(
     project: Project, ref: ChapterRef, cells: list[_Cell]
-) -> tuple[list[CellResult], dict[str, list[str]]]:
-    """Run the cells; also return the files the kernel read and wrote under the root."""
+) -> tuple[list[CellResult], dict[str, list[str]], list[str]]:
+    """Run the cells; also return the files the kernel read and wrote under the root and the
+    inline values in document order."""
     if not needs_kernel(project, cells):
-        return [_unexecuted(c) for c in cells], {"read": [], "written": []}
+        return [_unexecuted(c) for c in cells], {"read": [], "written": []}, []
     session = _KernelSession(project, ref)
     try:
         await session.start()
@@ -218,7 +276,7 @@ async def _run(
         files = await session.files_touched()
     finally:
         await session.shutdown()
-    return results, files
+    return results, files, session.inline_values
 
 
 def _unexecuted(cell: _Cell) -> CellResult:
@@ -229,6 +287,9 @@ class _KernelSession:
     """One kernel driven cell by cell through nbclient."""
 
     def __init__(self, project: Project, ref: ChapterRef) -> None:
+        import nbformat
+        from nbclient import NotebookClient  # imported when needed: a cached build runs none
+
         self.project = project
         self.ref = ref
         self.nb = nbformat.v4.new_notebook()
@@ -242,10 +303,13 @@ class _KernelSession:
             record_timing=False,
         )
         self.started = False
+        self.inline_values: list[str] = []
         self.log_file: IO[bytes] | None = None
         self.log_path: Path | None = None
 
     async def start(self) -> None:
+        from jupyter_client.kernelspec import NoSuchKernel
+
         self.client.km = self.client.create_kernel_manager()
         try:
             await self.client.async_start_new_kernel(
@@ -297,7 +361,9 @@ class _KernelSession:
         code = f"__import__({kernel_startup.MODULE_NAME!r}).show_inline((\n{expr.code}\n))"
         where = f"celle {cell.number} (`{{python}} {expr.code}`)"
         outputs = await self._execute(code, where, history=False)
-        return _private_output(outputs, kernel_startup.INLINE_MIME) or ""
+        value = _private_output(outputs, kernel_startup.INLINE_MIME) or ""
+        self.inline_values.append(value)
+        return value
 
     async def files_touched(self) -> dict[str, list[str]]:
         code = f"__import__({kernel_startup.MODULE_NAME!r}).show_files()"
@@ -306,6 +372,9 @@ class _KernelSession:
         return json.loads(found) if found else {"read": [], "written": []}
 
     async def _execute(self, source: str, where: str, history: bool = True) -> list[dict]:
+        import nbformat
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
         cell = nbformat.v4.new_code_cell(source)
         self.nb.cells.append(cell)
         try:
@@ -330,6 +399,20 @@ class _KernelSession:
         return [dict(output) for output in cell.outputs]
 
     async def shutdown(self) -> None:
+        """Stop the kernel and reap its process, even when this task is being cancelled
+        (a shutdown cut short by cancellation leaves a killed, unreaped process behind)."""
+        job = asyncio.ensure_future(self._shutdown())
+        cancelled = False
+        while not job.done():
+            try:
+                await asyncio.shield(job)
+            except asyncio.CancelledError:
+                cancelled = True
+        job.result()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _shutdown(self) -> None:
         km, kc = self.client.km, self.client.kc
         try:
             if kc is not None:
@@ -377,7 +460,7 @@ def _private_output(outputs: list[dict], mime: str) -> str | None:
     return None
 
 
-def _error_message(where: str, exc: CellExecutionError) -> str:
+def _error_message(where: str, exc: Exception) -> str:
     message = f"{where}: {exc.ename}: {exc.evalue}".strip()
     line = _failing_line(exc.traceback or "")
     return f"{message}\n  {line}" if line else message
@@ -395,33 +478,16 @@ def _failing_line(traceback: str) -> str | None:
     return found
 
 
-def _from_entry(project: Project, ref: ChapterRef, entry: dict) -> ExecutedChapter:
-    figures = [project.root / rel for rel in entry["figures"]]
-    return ExecutedChapter(
-        ref,
-        entry["markdown"],
-        figures,
-        entry["files_read"],
-        True,
-        entry.get("labelled", []),
-        entry.get("files_written", []),
-    )
-
-
-def _to_entry(project: Project, result: ExecutedChapter) -> dict:
-    figures = []
-    for path in result.figures:
-        figures.append(path.relative_to(project.root).as_posix())
-        twin = path.with_suffix(".png")
-        if twin != path and twin.is_file():
-            figures.append(twin.relative_to(project.root).as_posix())
+def _to_entry(
+    cells: list[_Cell], results: list[CellResult], values: list[str], files: dict
+) -> dict:
+    """What `_replay` needs: the outputs of the cells that ran and the inline values."""
     return {
-        "markdown": result.markdown,
-        "figures": [p.relative_to(project.root).as_posix() for p in result.figures],
-        "all_figures": figures,
-        "files_read": result.files_read,
-        "labelled": result.labelled_figures,
-        "files_written": result.files_written,
+        "outputs": [r.outputs for c, r in zip(cells, results, strict=True)
+                    if c.cell_type == "code" and _runs(c)],
+        "inline": values,
+        "files_read": files["read"],
+        "files_written": files["written"],
     }
 
 

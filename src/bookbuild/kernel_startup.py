@@ -1,7 +1,8 @@
 """Code that runs inside every chapter kernel (sent as source, so the kernel need not import
 bookbuild). Keeps the user namespace clean: everything lives in the module `_bookbuild_kernel`.
 
-- matplotlib figures are displayed as both SVG and PNG, reproducibly (fixed SVG ids, no dates);
+- matplotlib and plotnine figures are displayed as SVG only (the engine derives the PNG from
+  it: drawing twice costs more than the rest of a chart), reproducibly (fixed SVG ids, no dates);
 - an audit hook records every file the chapter opens under the project root: the files it reads
   are its data dependencies, the files it writes (e.g. a CSV for download) are outputs the
   cache must be able to restore.
@@ -27,8 +28,42 @@ def install(root: str, excluded: list[str]) -> dict:
     # Reproducible figures: matplotlib takes SVG dates from SOURCE_DATE_EPOCH.
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     sys.addaudithook(_audit)
-    _setup_figures()
+    if "matplotlib" in sys.modules:
+        _setup_figures()
+    else:  # importing matplotlib costs more than starting the kernel: only when a chapter does
+        sys.meta_path.insert(0, _AfterImport("matplotlib", _setup_figures))
     return {"prefix": sys.prefix, "executable": sys.executable}
+
+
+class _AfterImport:
+    """A meta path finder that runs `then` once module `name` has been imported."""
+
+    def __init__(self, name: str, then) -> None:
+        self.name = name
+        self.then = then
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        from importlib.util import find_spec
+
+        spec = find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, then = spec.loader, self.then
+
+        class _Loader:
+            def create_module(self, spec):
+                return loader.create_module(spec)
+
+            def exec_module(self, module):
+                module.__spec__.loader = module.__loader__ = loader  # as if never wrapped
+                loader.exec_module(module)
+                then()
+
+        spec.loader = _Loader()
+        return spec
 
 
 def _setup_figures() -> None:
@@ -45,27 +80,14 @@ def _setup_figures() -> None:
     shell.run_line_magic("matplotlib", "inline")
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-    set_matplotlib_formats("svg", "png", bbox_inches="tight", metadata={"Date": None})
-    _register_plotnine(shell)
+    set_matplotlib_formats("svg", bbox_inches="tight", metadata={"Date": None})
+    _plotnine_as_svg(shell)
 
 
-def _register_plotnine(shell) -> None:
-    """plotnine displays one image format only; render the other one as well (lazily, by name,
-    so plotnine is not imported unless the chapter uses it)."""
-    import io
-
-    def render(fmt: str):
-        def formatter(plot):
-            buffer = io.BytesIO()
-            plot.save(buffer, format=fmt, verbose=False)
-            data = buffer.getvalue()
-            return data.decode("utf-8") if fmt == "svg" else data
-
-        return formatter
-
-    formatters = shell.display_formatter.formatters
-    for mime, fmt in (("image/svg+xml", "svg"), ("image/png", "png")):
-        formatters[mime].for_type_by_name("plotnine.ggplot", "ggplot", render(fmt))
+def _plotnine_as_svg(shell) -> None:
+    """plotnine's own display reads the inline backend's figure format (default: a retina
+    PNG); asking for SVG there makes each plot render exactly once."""
+    shell.config.InlineBackend["figure_format"] = "svg"
 
 
 def _audit(event: str, args: tuple) -> None:

@@ -1,0 +1,227 @@
+"""`python -m bookbuild.bench`: how fast the build is for the edits authors make.
+
+Runs `bookbuild build` in a subprocess on a scratch copy of the project, each scenario several
+times, and prints the median wall time and the peak memory of the build's process tree:
+
+- clean: no `_build/`, no output folder (HTML + PDF);
+- no-op: nothing changed since the last build;
+- data edit / prose edit: one find-and-replace in one file, as configured by the project in
+  `pyproject.toml` under `[tool.bookbuild.bench]` (the engine knows nothing about the book):
+
+      [tool.bookbuild.bench]
+      data-edit  = { file = "data/x.yaml", find = "n: 3", replace = "n: 4" }
+      prose-edit = { file = "chapters/a.ipynb", find = "old words", replace = "new words" }
+
+  Each run toggles between the original and the edited text, so every run sees a real change.
+
+Peak memory is the largest sum of RSS over the build process and all its descendants
+(kernels, pandoc, pagefind), sampled every 20 ms with psutil: short-lived peaks between two
+samples are missed, and shared pages are counted once per process (an upper bound there).
+
+The CPU column (user + system time of the build and all processes it started, from
+getrusage) is the number to trust on a busy machine, where wall time mostly measures waiting.
+
+Finally the output folders of two clean builds are compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SKIP = {".git", ".venv", "venv", "_build", "_book", "__pycache__", ".ipynb_checkpoints",
+        ".pytest_cache", ".ruff_cache"}
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    cpu: float = 0.0  # user + system seconds of the build and every process it started
+    executed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Edit:
+    file: str
+    find: str
+    replace: str
+
+    def toggle(self, root: Path) -> None:
+        """Apply the edit, or undo it when it is in place."""
+        path = root / self.file
+        text = path.read_text(encoding="utf-8")
+        if self.find in text:
+            path.write_text(text.replace(self.find, self.replace, 1), encoding="utf-8")
+        elif self.replace in text:
+            path.write_text(text.replace(self.replace, self.find, 1), encoding="utf-8")
+        else:
+            raise SystemExit(f"bench: {self.file}: neither {self.find!r} nor {self.replace!r}")
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    """The project's sources without work folders and generated outputs."""
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return {n for n in names if n in SKIP or n.startswith(("_book.", ".tmp"))}
+
+    shutil.copytree(source, dest, ignore=ignore, symlinks=True)
+    return dest
+
+
+def clean(root: Path) -> None:
+    """What `make clean` removes: work folder, output folder, published figures."""
+    for name in ("_build", "_book"):
+        shutil.rmtree(root / name, ignore_errors=True)
+    for figure in (root / "figures").glob("*.*"):
+        if figure.suffix in (".svg", ".png"):
+            figure.unlink()
+
+
+def build_once(root: Path, args: list[str]) -> Run:
+    """One `bookbuild build` in a subprocess; wall time and sampled peak RSS of its tree."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(root / "src"), os.environ.get("PYTHONPATH")]))}
+    started = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bookbuild", "build", "--root", str(root), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+    )
+    peak = [0]
+    done = threading.Event()
+    sampler = threading.Thread(target=_sample, args=(proc.pid, peak, done), daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    done.set()
+    sampler.join()
+    text = output.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: build failed in {root}:\n{text}")
+    executed = [line.split("] ", 1)[1].rsplit(": ", 1)[0]
+                for line in text.splitlines()
+                if line.startswith("[") and line.endswith(": executing")]
+    return Run(seconds, peak[0] / 2**20, cpu, executed)
+
+
+def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    while not done.is_set():
+        total = 0
+        try:
+            procs = [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        peak[0] = max(peak[0], total)
+        time.sleep(0.02)
+
+
+def tree_digests(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def load_edits(root: Path) -> dict[str, Edit]:
+    pyproject = root / "pyproject.toml"
+    config = {}
+    if pyproject.is_file():
+        config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    bench = config.get("tool", {}).get("bookbuild", {}).get("bench", {})
+    return {name: Edit(**bench[name]) for name in ("data-edit", "prose-edit") if name in bench}
+
+
+def run_bench(source: Path, repeat: int, build_args: list[str]) -> int:
+    edits = load_edits(source)
+    results: dict[str, list[Run]] = {}
+    with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as tmp:
+        root = copy_project(source, Path(tmp) / "project")
+        say = _say
+        books: list[dict[str, str]] = []
+        for i in range(repeat):
+            clean(root)
+            results.setdefault("clean build", []).append(build_once(root, build_args))
+            say("clean build", i, results)
+            if i < 2:
+                books.append(tree_digests(root / "_book"))
+        for i in range(repeat):
+            results.setdefault("no-op rebuild", []).append(build_once(root, build_args))
+            say("no-op rebuild", i, results)
+        for name, label in (("data-edit", "one data edit"), ("prose-edit", "one prose edit")):
+            if name not in edits:
+                continue
+            for i in range(repeat):
+                edits[name].toggle(root)
+                results.setdefault(label, []).append(build_once(root, build_args))
+                say(label, i, results)
+    _table(results)
+    return _compare(books)
+
+
+def _say(label: str, i: int, results: dict[str, list[Run]]) -> None:
+    run = results[label][i]
+    executed = ", ".join(Path(p).stem for p in run.executed) or "-"
+    print(f"  {label} #{i + 1}: {run.seconds:.2f} s, cpu {run.cpu:.1f} s, {run.peak_mb:.0f} MB, "
+          f"executed: {executed}", file=sys.stderr, flush=True)
+
+
+def _table(results: dict[str, list[Run]]) -> None:
+    print(f"{'scenario':<18} {'median s':>9} {'min s':>7} {'max s':>7} {'cpu s':>6} "
+          f"{'peak MB':>8}  executed")
+    for label, runs in results.items():
+        times = [r.seconds for r in runs]
+        print(f"{label:<18} {statistics.median(times):>9.2f} {min(times):>7.2f} "
+              f"{max(times):>7.2f} {statistics.median(r.cpu for r in runs):>6.1f} "
+              f"{max(r.peak_mb for r in runs):>8.0f}  "
+              f"{statistics.median(len(r.executed) for r in runs):.0f} chapter(s)")
+
+
+def _compare(books: list[dict[str, str]]) -> int:
+    if len(books) < 2:
+        return 0
+    first, second = books
+    differ = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
+    if not differ:
+        print(f"deterministic: two clean builds byte-identical ({len(first)} files)")
+        return 0
+    print(f"NOT deterministic: {len(differ)} file(s) differ: {', '.join(differ[:10])}")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bookbuild.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=Path("."), help="project folder")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per scenario (median)")
+    parser.add_argument("--html-only", action="store_true", help="skip the PDF")
+    args = parser.parse_args(argv)
+    extra = ["--html-only"] if args.html_only else []
+    return run_bench(args.root.resolve(), max(1, args.repeat), extra)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
