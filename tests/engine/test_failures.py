@@ -27,6 +27,7 @@ from buildcheck import (
     tree_digest,
 )
 
+from bookbuild import uptodate
 from bookbuild.build import build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minibook"
@@ -187,9 +188,16 @@ def test_interrupted_while_a_cell_runs(book, tmp_path: Path, sig: signal.Signals
     assert run.err.strip() == "Avbrutt."
 
 
+def force_writing(root: Path) -> None:
+    """The book is up to date, so a build would not write at all: forget the last output's
+    fingerprint so that the writers run (on the same sources, giving the same bytes)."""
+    (root / "_build" / uptodate.STATE_NAME).unlink()
+
+
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
 def test_interrupted_while_rendering(book, tmp_path: Path, sig: signal.Signals):
     root, before = book
+    force_writing(root)
     run = interrupted(root, tmp_path / "paused", sig, stage="rendering")
     assert_clean_failure(run, root, before, code=130)
     assert run.err.strip() == "Avbrutt."
@@ -200,6 +208,7 @@ def test_interrupted_during_the_swap(book, tmp_path: Path, sig: signal.Signals):
     """Between the two renames the signal is held back: the swap completes (the same sources,
     so the same bytes), then the build stops; nothing half-published, nothing left over."""
     root, before = book
+    force_writing(root)
     run = interrupted(root, tmp_path / "paused", sig, stage="swap", release=True)
     assert_clean_failure(run, root, before, code=130)
     assert run.err.strip() == "Avbrutt."
