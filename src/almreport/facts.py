@@ -21,15 +21,13 @@ from collections.abc import Sequence
 from typing import Literal
 
 from almreport.markdown import escape
-from almreport.norsk import NBSP, fmt_number, join_list, number_word
+from almreport.norsk import MONTHS, NBSP, fmt_number, join_list, number_word
 from almreport.records import Records
 from almreport.schema.common import Event, Span, When
 from almreport.schema.figure import KeyFigure
 from almreport.schema.subprojects import SubprojectBase
 from almreport.survey import item_for_subproject, tier, tier_groups
 
-MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
-          "oktober", "november", "desember")
 SEASONS_DEFINITE = {"vinter": "vinteren", "vår": "våren", "forsommer": "forsommeren",
                     "sommer": "sommeren", "høst": "høsten"}
 

@@ -35,10 +35,13 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Literal
 
+from babel.dates import get_month_names
 from babel.numbers import format_decimal
 
 LOCALE = "nb_NO"
 NBSP = "\u00a0"
+# Month names as Bokmål writes them in running text ("januar" … "desember").
+MONTHS: tuple[str, ...] = tuple(get_month_names("wide", locale=LOCALE)[m] for m in range(1, 13))
 
 Hedge = Literal[
     "exact", "hele", "kun", "over", "godt-over", "naermere", "nesten", "rundt", "above", "below"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from almreport import survey as sv
 from almreport.markdown import escape
 from almreport.norsk import (
+    MONTHS,
     NBSP,
     capitalize_first,
     fmt_number,
@@ -29,9 +30,6 @@ from almreport.records import Records
 from almreport.schema.claims import Claims, ShareCheck
 from almreport.schema.figure import KeyFigure
 from almreport.schema.survey import Survey
-
-MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
-          "oktober", "november", "desember")
 
 # The author's short name of a sub-project in the tier sentence ("Info & samfunn"), picked
 # among the record's own names; other sub-projects use short_name (common nouns lower-cased).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import shutil
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from buildcheck import tree_digest
 from pypdf import PdfReader
 
 from bookbuild.build import BuildResult, build
@@ -44,12 +44,6 @@ def text(element) -> str:
     return " ".join(element.get_text().split())
 
 
-def tree_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def test_pages_and_navigation(built):

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 from pathlib import Path
 
 import pytest
+from buildcheck import tree_digest
 
 from bookbuild.publish import remove_leftovers, staged_output
-
-
-def tree_digest(folder: Path) -> str:
-    """One hash over every file's relative path and bytes."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @pytest.fixture
