@@ -374,7 +374,7 @@ class Facts:
 
     def cluster_stage(self, number_: int) -> str:
         """Period of stage 1-3 of Figur 2.2 as the text words it ("fra 2003/2004")."""
-        return self._region.cluster_stages[number_ - 1].period
+        return escape(self._region.cluster_stages[number_ - 1].period)
 
     def school(self, school_id: str, key: str) -> str:
         """A school's number: school("hig", "students") -> "1700"; also `other_figures` keys
