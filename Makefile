@@ -31,7 +31,7 @@ bench: $(STAMP)
 
 clean:
 	-$(BIN)/bookbuild clean 2>/dev/null
-	rm -rf _book _build figures/*.svg figures/*.png
+	rm -rf _book _build figures/*.svg figures/*.png data/tables
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools index.ipynb chapters
