@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urljoin
 
 import pytest
@@ -95,8 +96,14 @@ def test_search_finds_the_term_and_leads_to_its_chapter(context, site_url, term)
     page.locator("#search input").fill(term)
     results = page.locator(".pagefind-ui__result-link")
     results.first.wait_for(timeout=10_000)
-    hrefs = [_path(urljoin(page.url, a.get_attribute("href")), site_url)
-             for a in results.all()]
+    # Pagefind shows results as each one's fragment loads: wait for the expected one (bounded).
+    deadline = time.monotonic() + 10
+    while True:
+        hrefs = [_path(urljoin(page.url, a.get_attribute("href")), site_url)
+                 for a in results.all()]
+        if SEARCHES[term] in hrefs or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
     assert SEARCHES[term] in hrefs
     results.nth(hrefs.index(SEARCHES[term])).click()
     page.wait_for_load_state()
