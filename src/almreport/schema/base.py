@@ -16,6 +16,8 @@ field being validated, so the loader can point at the exact YAML line::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -32,3 +34,15 @@ class Record(BaseModel):
     """Base of all record models: strict about unknown keys, frozen once loaded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def require_unique(
+    items: Sequence, what: str, key: str = "id", at: tuple[str | int, ...] = ()
+) -> None:
+    """Raise ItemError at the first entry whose `key` repeats an earlier entry's."""
+    seen: set[object] = set()
+    for i, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            raise ItemError((*at, i, key), f"duplicate {what} {value!r}")
+        seen.add(value)

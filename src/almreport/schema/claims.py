@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from almreport.schema.base import ItemError, Record
+from almreport.schema.base import ItemError, Record, require_unique
 
 Text = Annotated[str, StringConstraints(min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+([-.][a-z0-9]+)*$")]
@@ -97,8 +97,5 @@ class Claims(Record):
 
     @model_validator(mode="after")
     def _unique(self) -> Claims:
-        ids = [c.id for c in self.claims]
-        for i, value in enumerate(ids):
-            if value in ids[:i]:
-                raise ItemError(("claims", i, "id"), f"duplicate claim id {value!r}")
+        require_unique(self.claims, "claim id", at=("claims",))
         return self

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from almreport.schema.base import ItemError, Record
+from almreport.schema.base import ItemError, Record, require_unique
 
 Text = Annotated[str, StringConstraints(min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
@@ -58,8 +58,5 @@ class Edits(Record):
                 raise ItemError(("edits", i, "original"), f"the same edit is listed twice "
                                 f"(also edits[{seen[key]}])")
             seen[key] = i
-        ids = [a.id for a in self.artifacts]
-        for i, value in enumerate(ids):
-            if value in ids[:i]:
-                raise ItemError(("artifacts", i, "id"), f"duplicate artifact id {value!r}")
+        require_unique(self.artifacts, "artifact id", at=("artifacts",))
         return self

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from almreport.schema.base import ItemError, Record
+from almreport.schema.base import ItemError, Record, require_unique
 from almreport.schema.common import Id, Text, When
 from almreport.schema.figure import Employees, Percent
 
@@ -108,14 +108,6 @@ class Group(Record):
         return members
 
 
-def _unique_ids(items: list, what: str) -> None:
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        if item.id in seen:
-            raise ItemError((i, "id"), f"duplicate {what} id {item.id!r}")
-        seen.add(item.id)
-
-
 class OrganisationRecord(Record):
     """data/organisation.yaml"""
 
@@ -127,17 +119,13 @@ class OrganisationRecord(Record):
     @field_validator("persons", "organisations", "groups")
     @classmethod
     def _unique(cls, items: list, info) -> list:  # type: ignore[no-untyped-def]
-        _unique_ids(items, info.field_name.rstrip("s"))
+        require_unique(items, f"{info.field_name.rstrip('s')} id")
         return items
 
     @field_validator("terms")
     @classmethod
     def _unique_terms(cls, terms: list[Term]) -> list[Term]:
-        seen: set[str] = set()
-        for i, term in enumerate(terms):
-            if term.acronym in seen:
-                raise ItemError((i, "acronym"), f"duplicate acronym {term.acronym!r}")
-            seen.add(term.acronym)
+        require_unique(terms, "acronym", key="acronym")
         return terms
 
     @model_validator(mode="after")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from almreport.schema.base import ItemError, Record
+from almreport.schema.base import ItemError, Record, require_unique
 from almreport.schema.common import Event, Id, Key, Span, Text, When
 from almreport.schema.figure import Employees, Firms, KeyFigure, Years
 
@@ -136,11 +136,7 @@ class Region(Record):
     @field_validator("schools")
     @classmethod
     def _unique_schools(cls, schools: list[School]) -> list[School]:
-        seen: set[str] = set()
-        for i, school in enumerate(schools):
-            if school.id in seen:
-                raise ItemError((i, "id"), f"duplicate school id {school.id!r}")
-            seen.add(school.id)
+        require_unique(schools, "school id")
         return schools
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from almreport.schema.base import ItemError, Record
+from almreport.schema.base import ItemError, Record, require_unique
 
 Text = Annotated[str, StringConstraints(min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
@@ -143,8 +143,8 @@ class Survey(Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> Survey:
-        _unique([c.id for c in self.scale], ("scale",))
-        _unique([b.id for b in self.blocks], ("blocks",))
+        require_unique(self.scale, "id", at=("scale",))
+        require_unique(self.blocks, "id", at=("blocks",))
         known = [c.id for c in self.scale]
         seen: dict[str, tuple[int, int]] = {}
         for b, block in enumerate(self.blocks):
@@ -157,12 +157,6 @@ class Survey(Record):
                 seen[item.id] = (b, i)
                 _check_counts(item, known, self.method.answered, (*where, "counts"))
         return self
-
-
-def _unique(ids: list[str], loc: tuple[str | int, ...]) -> None:
-    for i, value in enumerate(ids):
-        if value in ids[:i]:
-            raise ItemError((*loc, i, "id"), f"duplicate id {value!r}")
 
 
 def _check_counts(item: Item, known: list[str], n: int, loc: tuple[str | int, ...]) -> None:
