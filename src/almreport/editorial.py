@@ -1,16 +1,12 @@
 """The chapter "Om denne utgaven": editorial notes generated from the records.
 
-    edits_markdown(records)          # per chapter: a table original -> edited, why
+    edits_markdown(records)          # per chapter: a list original -> edited, why
     artifacts_paragraph(edits)       # the kinds of extraction debris removed silently
     provenance_paragraph(survey)     # how many survey items are stated/reconstructed/estimated
     discrepancies_markdown(records)  # printed percentages no whole count of 24 gives exactly
 """
 
 from __future__ import annotations
-
-import json
-import re
-from pathlib import Path
 
 from almreport import norsk
 from almreport import survey as sv
@@ -35,26 +31,14 @@ PROVENANCE_PHRASES = {
                      "fastlegger, er anslått ut fra ordlyden",
     "estimated": "er de anslått ut fra tekstens ordlyd alene, fordi teksten ikke oppgir tall",
 }
-_TITLE = re.compile(r"^#\s+(.+?)\s*(\{[^}]*\})?\s*$", re.MULTILINE)
-
-
-def chapter_title(root: Path, chapter: str) -> str:
-    """The plain title of a chapter notebook (its first `# ` heading)."""
-    nb = json.loads((root / chapter).read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
-        source = "".join(cell.get("source", ""))
-        match = _TITLE.search(source) if cell.get("cell_type") == "markdown" else None
-        if match:
-            return match.group(1)
-    return chapter
 
 
 def by_chapter(edits: Edits) -> dict[str, list[Edit]]:
-    """Chapter path -> its edits, chapters in order of first appearance."""
-    groups: dict[str, list[Edit]] = {}
+    """Chapter path -> its edits, chapters in the order of `edits.chapters` (book order)."""
+    groups: dict[str, list[Edit]] = {chapter: [] for chapter in edits.chapters}
     for edit in edits.edits:
-        groups.setdefault(edit.chapter, []).append(edit)
-    return groups
+        groups[edit.chapter].append(edit)
+    return {chapter: group for chapter, group in groups.items() if group}
 
 
 def edits_list(edits: list[Edit]) -> str:
@@ -68,11 +52,15 @@ def edits_list(edits: list[Edit]) -> str:
 
 
 def edits_markdown(records: Records, level: int = 4) -> str:
-    """One subsection (heading `level`) per chapter with its edits as a table."""
+    """One subsection (heading `level`) per chapter with its edits as a list. The heading is a
+    cross reference to the chapter, resolved when the book is assembled ("Forord",
+    "Kapittel 4"): no chapter notebook is read here, so editing one re-runs only itself."""
     parts = []
     for chapter, edits in by_chapter(records.edits).items():
-        title = chapter_title(records.root, chapter)
-        parts.append(f"{'#' * level} {escape(title)} {{.unnumbered}}")
+        sec = records.edits.chapters[chapter]
+        # an own id: pandoc's automatic one would be the chapter's own label again
+        parts.append(f"{'#' * level} @{sec} {{#endringer-{sec.removeprefix('sec-')} "
+                     ".unnumbered}")
         parts.append(edits_list(edits))
     return "\n\n".join(parts) + "\n"
 

@@ -1,7 +1,9 @@
 """Model of data/edits.yaml: the editorial changes of this edition (chapter "Om denne utgaven").
 
 `artifacts` are the kinds of PDF-extraction debris removed everywhere without listing each
-instance; `edits` are the wording changes, each with the text as printed and as edited.
+instance; `chapters` gives the cross-reference id of each chapter with edits (so "Om denne
+utgaven" refers to it without opening its notebook; almreport.check compares the ids with the
+notebooks); `edits` are the wording changes, each with the text as printed and as edited.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from almreport.schema.base import ItemError, Record, require_unique
 Text = Annotated[str, StringConstraints(min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 ChapterPath = Annotated[str, StringConstraints(pattern=r"^(index|chapters/[a-z0-9-]+)\.ipynb$")]
+SectionId = Annotated[str, StringConstraints(pattern=r"^sec-[a-z0-9]+(-[a-z0-9]+)*$")]
 EditKind = Literal["typo", "spelling", "grammar", "punctuation", "lost-word", "wording",
                    "number"]
 
@@ -47,7 +50,19 @@ class Edit(Record):
 
 class Edits(Record):
     artifacts: list[Artifact] = Field(min_length=1)
+    chapters: dict[ChapterPath, SectionId] = Field(
+        default_factory=dict,
+        description="each chapter with edits, in book order -> the id of its title "
+                    "('# Tittel {#sec-id}'), by which the list of edits refers to it")
     edits: list[Edit] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _chapters_listed(self) -> Edits:
+        for i, edit in enumerate(self.edits):
+            if edit.chapter not in self.chapters:
+                raise ItemError(("edits", i, "chapter"), f"{edit.chapter} is not listed under "
+                                "`chapters` (add it there with the id of its title)")
+        return self
 
     @model_validator(mode="after")
     def _unique(self) -> Edits:
