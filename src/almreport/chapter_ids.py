@@ -3,9 +3,11 @@
     title_id(notebook) -> "sec-forord" | None
     check_edit_chapters(root) -> list[str]   # data/edits.yaml `chapters` against the notebooks
 
-Run by the check hook before any chapter executes: records name chapters by these ids, so a
-chapter never opens another chapter's notebook (which would re-execute it whenever that
-chapter's prose changes).
+Records name chapters by these ids, so a chapter's code never opens another chapter's notebook
+(which would re-execute it whenever that chapter's prose changes). The comparison is part of
+the chapter lint (almreport.lint), not of the build's check hook: the hook's result is reused
+until a file it read changes, and reading the notebooks would re-run it on every prose edit. A
+build still stops on an id that names no chapter (an unknown cross reference).
 """
 
 from __future__ import annotations

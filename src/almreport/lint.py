@@ -4,8 +4,9 @@
 
 Checks: figure cells carry `fig-alt`; labels are well formed and unique across the book;
 every `@fig-/@tbl-/@sec-` reference and every `[@key]` citation resolves; each chapter opens
-with a level-1 heading with an id; and no number typed in prose repeats a value of the records
-(`typed_data_numbers`), since such numbers must come from `data/` through inline expressions.
+with a level-1 heading with an id, which is the id data/edits.yaml gives the chapter; and no
+number typed in prose repeats a value of the records (`typed_data_numbers`), since such numbers
+must come from `data/` through inline expressions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 import nbformat
 import yaml
 from pydantic import BaseModel
+
+from almreport.chapter_ids import check_edit_chapters
 
 LABEL_RE = re.compile(r"^(fig|tbl|sec)-[a-z0-9-]+$")
 _HEADING_ID_RE = re.compile(r"^#{1,6}\s.*\{[^}]*#([^\s}]+)[^}]*\}\s*$", re.M)
@@ -196,7 +199,7 @@ def lint_book(root: Path) -> list[str]:
     problems += check_references(every, {label for label, _ in found}, bib_keys(root))
     for name, cells in chapters.items():
         problems += check_first_heading(name, cells)
-    return problems
+    return problems + check_edit_chapters(root)
 
 
 # --- typed numbers that duplicate data -----------------------------------------------------
