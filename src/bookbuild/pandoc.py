@@ -112,15 +112,29 @@ def walk(node, fn):
 
 
 def iter_elements(node):
-    """Every element under `node` in document order (pre-order); safe to mutate in place."""
-    if isinstance(node, list):
-        for item in node:
-            yield from iter_elements(item)
-    elif isinstance(node, dict):
-        if "t" in node:
-            yield node
-        if "c" in node:
-            yield from iter_elements(node["c"])
+    """Every element under `node` in document order (pre-order); safe to mutate in place.
+
+    An explicit stack (not nested generators): the book's ASTs are deep and this runs often."""
+    stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        if type(item) is list:
+            extend(reversed(item))
+        elif type(item) is dict:
+            if "t" in item:
+                yield item  # the caller may change it: its content is read after this
+            if "c" in item:
+                push(item["c"])
+
+
+def copy_ast(node):
+    """A deep copy of JSON data (dicts, lists, scalars), much faster than copy.deepcopy."""
+    if type(node) is list:
+        return [copy_ast(item) for item in node]
+    if type(node) is dict:
+        return {key: copy_ast(value) for key, value in node.items()}
+    return node
 
 
 def stringify(node) -> str:
