@@ -224,27 +224,31 @@ def _label(book: Book, key: str) -> str:
 
 def _prepare_ast(book: Book, page: _Page, hrefs: set[str], out_dir: Path) -> dict:
     """A copy of the chapter AST with images copied into the site and links made page-relative."""
-    ast = pandoc.copy_ast(page.chapter.ast)
     root = book.project.root
-    for node in _walk(ast.get("blocks", [])):
-        if node.get("t") == "Image":
+
+    def fix(node: dict) -> None:
+        if node["t"] == "Image":
             _fix_image(node, page, root, out_dir)
-        elif node.get("t") == "Link":
+        else:
             _fix_link(node, page, hrefs)
+
+    ast = {key: _copy_fixing(value, fix) if key == "blocks" else pandoc.copy_ast(value)
+           for key, value in page.chapter.ast.items()}
     _number_headings(book, page.chapter, ast)
     return ast
 
 
-def _walk(value: Any):
-    """Every pandoc element (a dict with "t") inside `value`, depth first."""
-    if isinstance(value, dict):
-        if "t" in value:
-            yield value
-        for child in value.values():
-            yield from _walk(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child)
+def _copy_fixing(value: Any, fix) -> Any:
+    """A deep copy of `value` in which `fix` has changed every Image and Link element."""
+    kind = type(value)
+    if kind is list:
+        return [_copy_fixing(item, fix) for item in value]
+    if kind is dict:
+        node = {key: _copy_fixing(item, fix) for key, item in value.items()}
+        if node.get("t") in ("Image", "Link"):
+            fix(node)
+        return node
+    return value
 
 
 def _is_local(target: str) -> bool:

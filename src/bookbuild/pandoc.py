@@ -93,20 +93,30 @@ def walk(node, fn):
     """Rebuild `node` bottom-up, applying `fn` to every element ({"t": ...}) found in a list.
 
     `fn` returns None to keep the element, an element to replace it, or a list to splice in.
+    Lists and elements with content are new objects (fn may change them); other dicts (e.g. a
+    Cite's citations) are shared with `node`.
     """
-    if isinstance(node, list):
+    if type(node) is list:
         out: list = []
         for item in node:
-            item = walk(item, fn)
-            result = fn(item) if isinstance(item, dict) and "t" in item else None
-            if result is None:
-                out.append(item)
-            elif isinstance(result, list):
-                out.extend(result)
-            else:
-                out.append(result)
+            kind = type(item)
+            if kind is dict:
+                if "c" in item:
+                    content = item["c"]
+                    nested = type(content) is list or type(content) is dict
+                    item = {**item, "c": walk(content, fn) if nested else content}
+                if "t" in item:
+                    result = fn(item)
+                    if type(result) is list:
+                        out.extend(result)
+                        continue
+                    if result is not None:
+                        item = result
+            elif kind is list:
+                item = walk(item, fn)
+            out.append(item)
         return out
-    if isinstance(node, dict) and "c" in node:
+    if type(node) is dict and "c" in node:
         return {**node, "c": walk(node["c"], fn)}
     return node
 

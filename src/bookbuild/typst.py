@@ -20,7 +20,7 @@ from bookbuild.crossref import (
     xref_kind,
 )
 from bookbuild.errors import BuildError
-from bookbuild.pandoc import attr_of, copy_ast, document, el, iter_elements, run, stringify, walk
+from bookbuild.pandoc import attr_of, document, el, iter_elements, run, stringify, walk
 
 TEMPLATE = "book.typ"
 WORK_TEMPLATE = "bookbuild-book.typ"  # copy next to the generated main file
@@ -238,7 +238,8 @@ def _chapter_blocks(book: Book) -> list[list]:
     chapters: list[list] = []
     for i, chapter in enumerate(book.chapters):
         context = _Context(book, i, renames, hrefs, first_ids, labels)
-        chapters.append(walk(copy_ast(chapter.ast["blocks"]), context.visit))
+        # walk builds new lists and elements, which the context may change
+        chapters.append(walk(chapter.ast["blocks"], context.visit))
     return chapters
 
 
