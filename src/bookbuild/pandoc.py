@@ -199,13 +199,11 @@ def text_inlines(text: str) -> list[Element]:
     return out
 
 
+_ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Figure": 0, "Table": 0, "CodeBlock": 0,
+            "Code": 0, "Link": 0, "Image": 0}
+
+
 def attr_of(element: Element) -> Attr | None:
     """The Attr of an element that has one (Header, Div, Span, Figure, Table, CodeBlock, ...)."""
-    t, c = element["t"], element.get("c")
-    if t == "Header":
-        return c[1]
-    if t in ("Div", "Span", "Figure", "Table", "CodeBlock", "Code"):
-        return c[0]
-    if t in ("Link", "Image"):
-        return c[0]
-    return None
+    at = _ATTR_AT.get(element["t"])
+    return None if at is None else element["c"][at]
