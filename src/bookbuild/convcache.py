@@ -60,11 +60,12 @@ class TextCache:
         return text
 
     def prune(self) -> None:
-        """Remove the entries (and stray temporary files) this build did not use."""
+        """Remove the entries this build did not use (not temporary files: another build
+        may be writing one)."""
         if not self.store.is_dir():
             return
-        for old in self.store.iterdir():
-            if old.name not in self.used and old.is_file():
+        for old in self.store.glob(f"*{SUFFIX}"):
+            if old.name not in self.used:
                 old.unlink(missing_ok=True)
 
 
