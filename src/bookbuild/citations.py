@@ -3,12 +3,14 @@ list (placed in the chapter holding `::: {#refs}`, as in Quarto) cover every cha
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+from bookbuild.convcache import TextCache
 from bookbuild.crossref import xref_kind
 from bookbuild.errors import BuildError
-from bookbuild.pandoc import attr, document, el, filter_ast, iter_elements, meta_bool, meta_string
+from bookbuild.pandoc import attr, document, el, iter_elements, meta_bool, meta_string, run
 from bookbuild.project import ChapterRef, Project
 
 MARKER = "bookbuild-chapter-"
@@ -40,13 +42,15 @@ def has_refs_div(doc: dict) -> bool:
 
 
 def process_citations(project: Project, chapters: list[tuple[ChapterRef, dict]]) -> None:
-    """Run citeproc over all chapters at once and put the results back (in place)."""
+    """Run citeproc over all chapters at once and put the results back (in place).
+
+    citeproc gets only what it reads and rewrites: every Cite (in a Note if it is in one) and the
+    `#refs` div, in document order; with an in-text style each rendered citation depends only on
+    the citations and their order. The result is kept in <build_dir>/citeproc by content."""
     keys = {ref: citation_keys(doc) + nocite_keys(doc) for ref, doc in chapters}
     if not any(keys.values()) and not any(has_refs_div(doc) for _, doc in chapters):
         return
     bib = _bibliography(project, keys)
-    blocks = [el("Div", [attr(f"{MARKER}{i}"), doc["blocks"]])
-              for i, (_, doc) in enumerate(chapters)]
     meta = {
         "bibliography": meta_string(str(bib)),
         "lang": meta_string(citeproc_lang(project.lang)),
@@ -56,12 +60,101 @@ def process_citations(project: Project, chapters: list[tuple[ChapterRef, dict]])
     if nocite:  # a chapter's front matter lists works to include uncited (pandoc's `nocite`)
         meta["nocite"] = {"t": "MetaList", "c": nocite}
     csl = project.raw.get("csl")
-    if csl:
-        meta["csl"] = meta_string(str((project.root / str(csl)).resolve()))
-    out, stderr = filter_ast(document(blocks, meta), ["--citeproc"], what="citeproc")
+    csl_path = (project.root / str(csl)).resolve() if csl else None
+    if csl_path is not None:
+        meta["csl"] = meta_string(str(csl_path))
+    if _note_style(csl_path):  # notes are placed by context: citeproc needs the whole text
+        blocks = [el("Div", [attr(f"{MARKER}{i}"), doc["blocks"]])
+                  for i, (_, doc) in enumerate(chapters)]
+        out, stderr = _citeproc(project, document(blocks, meta), [bib, csl_path])
+        _check_missing(stderr, keys, bib.name)
+        _check_nocite(out, chapters)
+        _split(out, chapters)
+        return
+    targets = [e for _, doc in chapters for e in _citeproc_targets(doc["blocks"], False)]
+    items = [_wrap(element, in_note) for element, in_note in targets]
+    out, stderr = _citeproc(project, document(items, meta), [bib, csl_path])
     _check_missing(stderr, keys, bib.name)
-    _check_nocite(out["blocks"], chapters)
-    _split(out["blocks"], chapters)
+    _check_nocite(out, chapters)
+    _splice(out, targets, chapters)
+
+
+def _note_style(csl: Path | None) -> bool:
+    """A CSL style whose citations are footnotes (class="note"); pandoc's default is in-text."""
+    if csl is None or not csl.is_file():
+        return False
+    head = csl.read_text(encoding="utf-8", errors="replace")[:4000]
+    return re.search(r"<style\b[^>]*\bclass=[\"']note[\"']", head) is not None
+
+
+def _citeproc_targets(node, in_note: bool) -> list[tuple[dict, bool]]:
+    """The Cite elements and `#refs` divs under `node` in document order, with whether each is
+    inside a footnote (citeproc numbers citations by note)."""
+    found: list[tuple[dict, bool]] = []
+    if isinstance(node, list):
+        for item in node:
+            found.extend(_citeproc_targets(item, in_note))
+    elif isinstance(node, dict) and "t" in node:
+        t = node["t"]
+        if t == "Cite" or (t == "Div" and node["c"][0][0] == "refs"):
+            found.append((node, in_note))
+        elif "c" in node:
+            found.extend(_citeproc_targets(node["c"], in_note or t == "Note"))
+    return found
+
+
+def _wrap(element: dict, in_note: bool) -> dict:
+    if element["t"] != "Cite":
+        return element
+    para = el("Para", [element])
+    return el("Para", [el("Note", [para])]) if in_note else para
+
+
+def _unwrap(block: dict, original: dict) -> dict:
+    """The element citeproc made of `original` (wrapped as by _wrap)."""
+    if original["t"] != "Cite":
+        return block
+    inner = block["c"][0]
+    if inner["t"] == "Note":
+        inner = inner["c"][0]["c"][0]
+    return inner
+
+
+def _splice(blocks: list, targets: list[tuple[dict, bool]],
+            chapters: list[tuple[ChapterRef, dict]]) -> None:
+    """Put citeproc's elements in place of the originals; a bibliography appended at the end
+    goes to the last chapter."""
+    for block, (original, _) in zip(blocks, targets, strict=False):
+        new = _unwrap(block, original)
+        original.clear()
+        original.update(new)
+    trailing = blocks[len(targets):]
+    if trailing and chapters:
+        chapters[-1][1]["blocks"].extend(trailing)
+
+
+def _citeproc(project: Project, doc: dict, files: list[Path | None]) -> tuple[list, str]:
+    """pandoc --citeproc over `doc`: (blocks, stderr), kept by `doc` and the files' content."""
+    text = json.dumps(doc)
+    material = "\0".join([text, *(_content(f) for f in files)])
+    cache = TextCache(project.build_dir / "citeproc")
+
+    def run_citeproc() -> str:
+        res = run(["-f", "json", "-t", "json", "--citeproc"], text, what="citeproc")
+        return json.dumps({"blocks": json.loads(res.stdout)["blocks"], "stderr": res.stderr})
+
+    result = json.loads(cache.get(material, run_citeproc))
+    cache.prune()
+    return result["blocks"], result["stderr"]
+
+
+def _content(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def citeproc_lang(lang: str) -> str:

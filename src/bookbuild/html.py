@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import html
+import json
 import os
 import posixpath
 import shutil
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from bookbuild import pandoc
+from bookbuild.convcache import TextCache
 from bookbuild.errors import BuildError
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 ASSET_DIR = "site_libs"  # CSS/JS of the site, like Quarto's folder of the same name
 FIGURE_DIR = "figures"  # images the pages show
 _GENERATED_FIGURES = "_build/figures/"
+PAGE_STORE = "html-pages"  # in the build folder: each page's HTML, by content
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ def write_site(book: Book, out_dir: Path, pdf_name: str | None) -> None:
     pages = [_Page(i, ch, ch.ref.href) for i, ch in enumerate(book.chapters)]
     hrefs = {p.href for p in pages}
     template = resources.files("bookbuild") / "templates" / "page.html"
+    cache = TextCache(book.project.build_dir / PAGE_STORE)
     with (
         resources.as_file(template) as template_path,
         tempfile.TemporaryDirectory(prefix="bookbuild-html-") as work,
@@ -64,11 +67,13 @@ def write_site(book: Book, out_dir: Path, pdf_name: str | None) -> None:
                 template_path,
                 Path(work),
                 out_dir / page.href,
+                cache,
             )
             for page in pages
         ]
         for future in futures:
             future.result()
+    cache.prune()
 
 
 # --- the page's navigation ----------------------------------------------------------------
@@ -219,27 +224,31 @@ def _label(book: Book, key: str) -> str:
 
 def _prepare_ast(book: Book, page: _Page, hrefs: set[str], out_dir: Path) -> dict:
     """A copy of the chapter AST with images copied into the site and links made page-relative."""
-    ast = copy.deepcopy(page.chapter.ast)
     root = book.project.root
-    for node in _walk(ast.get("blocks", [])):
-        if node.get("t") == "Image":
+
+    def fix(node: dict) -> None:
+        if node["t"] == "Image":
             _fix_image(node, page, root, out_dir)
-        elif node.get("t") == "Link":
+        else:
             _fix_link(node, page, hrefs)
+
+    ast = {key: _copy_fixing(value, fix) if key == "blocks" else pandoc.copy_ast(value)
+           for key, value in page.chapter.ast.items()}
     _number_headings(book, page.chapter, ast)
     return ast
 
 
-def _walk(value: Any):
-    """Every pandoc element (a dict with "t") inside `value`, depth first."""
-    if isinstance(value, dict):
-        if "t" in value:
-            yield value
-        for child in value.values():
-            yield from _walk(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child)
+def _copy_fixing(value: Any, fix) -> Any:
+    """A deep copy of `value` in which `fix` has changed every Image and Link element."""
+    kind = type(value)
+    if kind is list:
+        return [_copy_fixing(item, fix) for item in value]
+    if kind is dict:
+        node = {key: _copy_fixing(item, fix) for key, item in value.items()}
+        if node.get("t") in ("Image", "Link"):
+            fix(node)
+        return node
+    return value
 
 
 def _is_local(target: str) -> bool:
@@ -336,13 +345,21 @@ def _header(level: int, ident: str, text: str) -> dict:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def _render(ast: dict, variables: dict, template: Path, work: Path, out_file: Path) -> None:
+def _render(ast: dict, variables: dict, template: Path, work: Path, out_file: Path,
+            cache: TextCache) -> None:
     # Variables go through a defaults file: pandoc takes nested lists/maps only that way.
-    defaults = work / f"{out_file.name}-{id(ast)}.yaml"
     options = {"template": str(template), "variables": variables}
-    defaults.write_text(yaml.safe_dump(options, allow_unicode=True), encoding="utf-8")
-    args = [f"--defaults={defaults}", "--wrap=none"]
-    page = pandoc.ast_to(ast, "html5", args, what=f"HTML page {out_file.name}")
+    settings = yaml.safe_dump(options, allow_unicode=True)
+    text = json.dumps(ast)
+
+    def convert() -> str:
+        defaults = work / f"{out_file.name}-{id(ast)}.yaml"
+        defaults.write_text(settings, encoding="utf-8")
+        args = ["-f", "json", "-t", "html5", f"--defaults={defaults}", "--wrap=none"]
+        return pandoc.run(args, text, what=f"HTML page {out_file.name}").stdout
+
+    material = "\0".join(["html5", template.read_text(encoding="utf-8"), settings, text])
+    page = cache.get(material, convert)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(page, encoding="utf-8")
 

@@ -93,34 +93,58 @@ def walk(node, fn):
     """Rebuild `node` bottom-up, applying `fn` to every element ({"t": ...}) found in a list.
 
     `fn` returns None to keep the element, an element to replace it, or a list to splice in.
+    Lists and elements with content are new objects (fn may change them); other dicts (e.g. a
+    Cite's citations) are shared with `node`.
     """
-    if isinstance(node, list):
+    if type(node) is list:
         out: list = []
         for item in node:
-            item = walk(item, fn)
-            result = fn(item) if isinstance(item, dict) and "t" in item else None
-            if result is None:
-                out.append(item)
-            elif isinstance(result, list):
-                out.extend(result)
-            else:
-                out.append(result)
+            kind = type(item)
+            if kind is dict:
+                if "c" in item:
+                    content = item["c"]
+                    nested = type(content) is list or type(content) is dict
+                    item = {**item, "c": walk(content, fn) if nested else content}
+                if "t" in item:
+                    result = fn(item)
+                    if type(result) is list:
+                        out.extend(result)
+                        continue
+                    if result is not None:
+                        item = result
+            elif kind is list:
+                item = walk(item, fn)
+            out.append(item)
         return out
-    if isinstance(node, dict) and "c" in node:
+    if type(node) is dict and "c" in node:
         return {**node, "c": walk(node["c"], fn)}
     return node
 
 
 def iter_elements(node):
-    """Every element under `node` in document order (pre-order); safe to mutate in place."""
-    if isinstance(node, list):
-        for item in node:
-            yield from iter_elements(item)
-    elif isinstance(node, dict):
-        if "t" in node:
-            yield node
-        if "c" in node:
-            yield from iter_elements(node["c"])
+    """Every element under `node` in document order (pre-order); safe to mutate in place.
+
+    An explicit stack (not nested generators): the book's ASTs are deep and this runs often."""
+    stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        if type(item) is list:
+            extend(reversed(item))
+        elif type(item) is dict:
+            if "t" in item:
+                yield item  # the caller may change it: its content is read after this
+            if "c" in item:
+                push(item["c"])
+
+
+def copy_ast(node):
+    """A deep copy of JSON data (dicts, lists, scalars), much faster than copy.deepcopy."""
+    if type(node) is list:
+        return [copy_ast(item) for item in node]
+    if type(node) is dict:
+        return {key: copy_ast(value) for key, value in node.items()}
+    return node
 
 
 def stringify(node) -> str:
@@ -175,13 +199,11 @@ def text_inlines(text: str) -> list[Element]:
     return out
 
 
+_ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Figure": 0, "Table": 0, "CodeBlock": 0,
+            "Code": 0, "Link": 0, "Image": 0}
+
+
 def attr_of(element: Element) -> Attr | None:
     """The Attr of an element that has one (Header, Div, Span, Figure, Table, CodeBlock, ...)."""
-    t, c = element["t"], element.get("c")
-    if t == "Header":
-        return c[1]
-    if t in ("Div", "Span", "Figure", "Table", "CodeBlock", "Code"):
-        return c[0]
-    if t in ("Link", "Image"):
-        return c[0]
-    return None
+    at = _ATTR_AT.get(element["t"])
+    return None if at is None else element["c"][at]

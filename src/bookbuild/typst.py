@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import os
 import posixpath
 import re
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
 from bookbuild.assemble import Book, ChapterDoc, chapter_ids, display_date, parse_date
+from bookbuild.convcache import TextCache
 from bookbuild.crossref import (
     CAPTION_NUMBER_CLASS,
     LIST_PLACEHOLDERS,
@@ -19,7 +20,7 @@ from bookbuild.crossref import (
     xref_kind,
 )
 from bookbuild.errors import BuildError
-from bookbuild.pandoc import ast_to, attr_of, document, el, iter_elements, stringify, walk
+from bookbuild.pandoc import attr_of, document, el, iter_elements, run, stringify, walk
 
 TEMPLATE = "book.typ"
 WORK_TEMPLATE = "bookbuild-book.typ"  # copy next to the generated main file
@@ -27,6 +28,9 @@ KIND = {"fig": "image", "tbl": "table"}
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 LABEL = re.compile(r"^[\w\-.:]+$")
 TYPST_LENGTH = re.compile(r"^\d+(\.\d+)?(%|pt|mm|cm|in|em)$")
+WRITER, WRITER_ARGS = "typst-citations", ["--wrap=none"]
+SENTINEL = "// bookbuild: chapter boundary"  # see join_blocks
+CHAPTER_STORE = "typst-chapters"  # in the build folder: each chapter's Typst, by content
 
 
 def write_pdf(book: Book, out_pdf: Path) -> None:
@@ -93,11 +97,57 @@ def creation_timestamp(date: str | None) -> int | None:
 
 
 def book_to_typst(book: Book) -> str:
-    blocks = _book_blocks(book)
-    contents_in_body = _place_contents(book, blocks)
-    body = ast_to(document(blocks), "typst-citations", ["--wrap=none"], what="typst")
+    chapters = _chapter_blocks(book)
+    contents_in_body = _place_contents(book, chapters)
+    body = _chapters_to_typst(book.project.build_dir / CHAPTER_STORE, chapters)
     has_lists = any(_has_list_placeholder(c) for c in book.chapters)
     return _preamble(book, has_lists, contents_in_body) + "\n" + body
+
+
+def _chapters_to_typst(store: Path, chapters: list[list]) -> str:
+    """pandoc's Typst for each chapter's blocks (two at a time, unchanged ones from `store`),
+    joined into the same text as one conversion of the whole book would give."""
+    cache = TextCache(store)
+    args = ["-f", "json", "-t", WRITER, *WRITER_ARGS]
+
+    def convert(blocks: list) -> str:
+        text = json.dumps(document([_raw_block(SENTINEL), *blocks, _raw_block(SENTINEL)]))
+        return cache.get("\0".join([*args, text]),
+                         lambda: run(args, text, what="typst").stdout)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(convert, chapters))
+    cache.prune()
+    return join_blocks(parts)
+
+
+def join_blocks(parts: list[str]) -> str:
+    """Join pandoc outputs of consecutive block lists, each converted between two SENTINEL raw
+    blocks. The sentinels show the line breaks the first and last block want around them
+    (a blank line or a newline); pandoc keeps the larger of the two at a boundary."""
+    pieces: list[str] = []
+    gap = ""
+    for part in parts:
+        lead, body, trail = _split_sentinels(part)
+        if not body:
+            gap = max(gap, lead, trail, key=len)
+            continue
+        if pieces:
+            pieces.append(max(gap, lead, key=len))
+        pieces.append(body)
+        gap = trail
+    return "".join(pieces) + "\n" if pieces else ""
+
+
+def _split_sentinels(text: str) -> tuple[str, str, str]:
+    """(line breaks after the opening sentinel, body, line breaks before the closing one)."""
+    if not (text.startswith(SENTINEL) and text.endswith(SENTINEL + "\n")):
+        raise BuildError(f"typst: unexpected pandoc output around {SENTINEL!r}")
+    middle = text[len(SENTINEL):-len(SENTINEL) - 1]
+    body = middle.strip("\n")
+    lead = middle[:len(middle) - len(middle.lstrip("\n"))]
+    trail = middle[len(middle.rstrip("\n")):]
+    return lead, body, trail
 
 
 def _preamble(book: Book, has_lists: bool, contents_in_body: bool = False) -> str:
@@ -135,22 +185,25 @@ def _description(project) -> str | None:
     return " ".join(str(text).split()) if text else None
 
 
-def _place_contents(book: Book, blocks: list) -> bool:
+def _place_contents(book: Book, chapters: list[list]) -> bool:
     """Printed reports put the contents after the preface and before the lists of tables and
     figures: a section whose content is a list placeholder becomes a chapter-level heading in
     the PDF, and the contents go before the first one. False if the book has no such section."""
     depth = int((book.project.formats.get("typst") or {}).get("toc-depth", 3))
     if (book.project.formats.get("typst") or {}).get("toc") is False:
         return False
+    positions = [(j, k) for j, blocks in enumerate(chapters) for k in range(len(blocks))]
     first = None
-    for i, block in enumerate(blocks[:-1]):
-        if block["t"] == "Header" and _is_list_placeholder(blocks[i + 1]):
+    for (j, k), (nj, nk) in zip(positions, positions[1:], strict=False):
+        block = chapters[j][k]
+        if block["t"] == "Header" and _is_list_placeholder(chapters[nj][nk]):
             block["c"][0] = 1
-            first = i if first is None else first
+            first = (j, k) if first is None else first
     if first is None:
         return False
     title = book.project.language.get("toc-title-document", "Contents")
-    blocks.insert(first, _raw_block(f"#outline(title: {_value(title)}, depth: {depth})"))
+    chapters[first[0]].insert(first[1],
+                              _raw_block(f"#outline(title: {_value(title)}, depth: {depth})"))
     return True
 
 
@@ -176,16 +229,18 @@ def _value(value) -> str:
 # --- AST for Typst ---------------------------------------------------------------------------
 
 
-def _book_blocks(book: Book) -> list:
+def _chapter_blocks(book: Book) -> list[list]:
+    """Each chapter's blocks, prepared for Typst (a copy; the book is not changed)."""
     renames = _unique_ids(book.chapters)
     hrefs = {c.ref.href: i for i, c in enumerate(book.chapters)}
     first_ids = [_first_header_id(c) for c in book.chapters]
     labels = _labels(book.chapters, renames)
-    blocks: list = []
+    chapters: list[list] = []
     for i, chapter in enumerate(book.chapters):
         context = _Context(book, i, renames, hrefs, first_ids, labels)
-        blocks.extend(walk(copy.deepcopy(chapter.ast["blocks"]), context.visit))
-    return blocks
+        # walk builds new lists and elements, which the context may change
+        chapters.append(walk(chapter.ast["blocks"], context.visit))
+    return chapters
 
 
 def _unique_ids(chapters: list[ChapterDoc]) -> list[dict[str, str]]:

@@ -201,3 +201,15 @@ def test_bad_config_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert err.startswith("Feil: _quarto.yml")
     assert "Traceback" not in err
+
+
+def test_split_conversions_equal_whole_book(built, tmp_path: Path):
+    """Per-chapter Typst and citations-only citeproc give what whole-book conversions give."""
+    from splitcheck import assert_split_conversions_match
+
+    from bookbuild.execute import execute_book
+    from bookbuild.project import load_project
+
+    root, _ = built
+    project = load_project(root)
+    assert_split_conversions_match(project, execute_book(project), tmp_path / "typst")

@@ -297,3 +297,15 @@ def test_table_csv_counts_equal_the_survey_data(built_book, label: str) -> None:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle, delimiter=";"))
+
+
+def test_split_conversions_equal_whole_book(built_book, tmp_path: Path) -> None:
+    """On the real report: per-chapter Typst and citations-only citeproc give exactly what one
+    pandoc call over the whole book gives (footnotes, labels, raw blocks, the reference list)."""
+    from splitcheck import assert_split_conversions_match
+
+    from bookbuild.execute import execute_book
+    from bookbuild.project import load_project
+
+    project = load_project(built_book.root)
+    assert_split_conversions_match(project, execute_book(project), tmp_path / "typst")
