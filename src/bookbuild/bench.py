@@ -14,9 +14,10 @@ times, and prints the median wall time and the peak memory of the build's proces
 
   Each run toggles between the original and the edited text, so every run sees a real change.
 
-Peak memory is the largest sum of RSS over the build process and all its descendants
-(kernels, pandoc, pagefind), sampled every 20 ms with psutil: short-lived peaks between two
-samples are missed, and shared pages are counted once per process (an upper bound there).
+Peak memory is the largest sum of PSS (proportional set size: a page shared by n processes
+counts 1/n in each; RSS where the system has no PSS) over the build process and all its
+descendants (fork server, kernels, pandoc, pagefind), sampled every 20 ms: short-lived peaks
+between two samples are missed.
 
 The CPU column (user + system time of the build and all processes it started, from
 getrusage) is the number to trust on a busy machine, where wall time mostly measures waiting.
@@ -133,10 +134,23 @@ def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
         except psutil.NoSuchProcess:
             return
         for proc in procs:
-            with contextlib.suppress(psutil.Error):
-                total += proc.memory_info().rss
+            with contextlib.suppress(psutil.Error, OSError):
+                total += _proportional_size(proc.pid) or proc.memory_info().rss
         peak[0] = max(peak[0], total)
         time.sleep(0.02)
+
+
+def _proportional_size(pid: int) -> int | None:
+    """Linux's PSS: each shared page counted once over the processes sharing it (forked
+    kernels share most of their memory with the fork server, RSS would count it each time)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return None
 
 
 def tree_digests(folder: Path) -> dict[str, str]:

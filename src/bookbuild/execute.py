@@ -72,9 +72,12 @@ def execute_book(
     progress: Progress | None = None,
 ) -> list[ExecutedChapter]:
     """Execute (or reuse from cache) every chapter; results in chapter order. By default one
-    kernel per core, at most MAX_JOBS (each kernel holds its own copy of the libraries)."""
+    kernel per core, at most MAX_JOBS (each kernel holds its own copy of the libraries);
+    forked kernels share the server's libraries, so then two per core: while one waits for
+    a message, the other computes."""
     refs = list(project.chapters if chapters is None else chapters)
-    jobs = jobs or min(MAX_JOBS, os.cpu_count() or 2)
+    per_core = 2 if KernelFactory.forks(project) else 1
+    jobs = jobs or min(MAX_JOBS, per_core * (os.cpu_count() or 2))
     work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None))
     try:
         asyncio.get_running_loop()
@@ -447,7 +450,9 @@ class _KernelSession:
         finally:
             if km is not None:
                 await km.cleanup_resources()
-            self.client.kc = self.client.km = None
+            # kc stays: a poll task nbclient left running asserts it exists (and then finds
+            # the kernel gone, which it takes quietly)
+            self.client.km = None
             if self.log_file is not None:
                 self.log_file.close()
 

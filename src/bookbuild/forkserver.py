@@ -46,6 +46,8 @@ def main(argv: list[str]) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(16)
+    for problem in failed:
+        print(f"kernel-preload: not imported: {problem}", file=sys.stderr, flush=True)
     ready = {"read": sorted(_preload_reads), "failed": failed}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
@@ -59,6 +61,7 @@ def _preload(root: str, modules: list[str]) -> list[str]:
 
     _recording.update(root=os.path.realpath(root), on=True)
     sys.addaudithook(_audit)
+    sys.path.insert(0, "")  # what a kernel's shell sees: modules in the project root
     failed = []
     try:
         for name in modules:
@@ -68,6 +71,7 @@ def _preload(root: str, modules: list[str]) -> list[str]:
                 failed.append(f"{name}: {type(exc).__name__}: {exc}")
     finally:
         _recording["on"] = False  # the hook stays installed (hooks cannot be removed), inert
+        sys.path.remove("")
     return failed
 
 

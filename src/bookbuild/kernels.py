@@ -35,12 +35,18 @@ class KernelFactory:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.fork = _fork_wanted(project)
+        self.fork = self.forks(project)
         self.preload_reads: list[str] = []
         self._server: asyncio.Task | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._folder: Path | None = None
         self._log: IO[bytes] | None = None
+
+    @staticmethod
+    def forks(project: Project) -> bool:
+        """fork() after importing libraries is safe on Linux (macOS frameworks are not)."""
+        return (sys.platform.startswith("linux")
+                and project.engine.get("kernel-fork", True) is not False)
 
     async def manager(self):
         """A new AsyncKernelManager for one chapter."""
@@ -99,11 +105,6 @@ class KernelFactory:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
-
-
-def _fork_wanted(project: Project) -> bool:
-    # fork() after importing libraries is safe on Linux; macOS frameworks are not fork-safe.
-    return sys.platform.startswith("linux") and project.engine.get("kernel-fork", True) is not False
 
 
 def _fork_specs(socket_path: str):
