@@ -75,10 +75,15 @@ def build(
 def _check_and_execute(project: Project, progress, execute_book) -> list:
     """The project's check runs while the chapters execute (each on its own core). Its
     problems win over a chapter's failure: bad data explains the failure better."""
+    from bookbuild.assemble import ensure_parsed
+
+    def parse(chapter) -> None:  # while the other chapters execute; assembling reuses it
+        ensure_parsed(chapter.markdown, project.build_dir / "ast", what=chapter.ref.path.as_posix())
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         checking = pool.submit(run_check, project, raise_on_problems=True, reuse=True)
         try:
-            executed = execute_book(project, progress=progress)
+            executed = execute_book(project, progress=progress, then=parse)
         except BuildError:
             checking.result()
             raise

@@ -70,15 +70,17 @@ def execute_book(
     *,
     jobs: int | None = None,
     progress: Progress | None = None,
+    then: Callable[[ExecutedChapter], object] | None = None,
 ) -> list[ExecutedChapter]:
     """Execute (or reuse from cache) every chapter; results in chapter order. By default one
     kernel per core, at most MAX_JOBS (each kernel holds its own copy of the libraries);
     forked kernels share the server's libraries, so then two per core: while one waits for
-    a message, the other computes."""
+    a message, the other computes. `then` runs on each chapter as soon as it is ready, in a
+    thread, while the others still execute (e.g. the chapter's pandoc parse)."""
     refs = list(project.chapters if chapters is None else chapters)
     per_core = 2 if KernelFactory.forks(project) else 1
     jobs = jobs or min(MAX_JOBS, per_core * (os.cpu_count() or 2))
-    work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None))
+    work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None), then)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -125,16 +127,23 @@ def _run_on_main_loop(work: Coroutine[Any, Any, list[ExecutedChapter]]) -> list[
 
 
 async def _execute_all(
-    project: Project, refs: list[ChapterRef], jobs: int, progress: Progress
+    project: Project,
+    refs: list[ChapterRef],
+    jobs: int,
+    progress: Progress,
+    then: Callable[[ExecutedChapter], object] | None,
 ) -> list[ExecutedChapter]:
     limit = asyncio.Semaphore(jobs)
     store = cachemod.ChapterCache(project)
     code = cachemod.code_digest(project)
-    kernels = KernelFactory(project)
+    kernels = KernelFactory(project, code)
 
     async def one(ref: ChapterRef) -> ExecutedChapter:
         async with limit:
-            return await _chapter(project, ref, store, code, progress, kernels)
+            result = await _chapter(project, ref, store, code, progress, kernels)
+        if then is not None:
+            await asyncio.to_thread(then, result)
+        return result
 
     tasks = [asyncio.ensure_future(one(ref)) for ref in refs]
     try:
@@ -331,6 +340,9 @@ class _KernelSession:
             )
             self.started = True
             self.client.kc = await connect(self.client.km, self.client.startup_timeout)
+        except RuntimeError as exc:  # it died or hung while starting
+            raise BuildError(f"{self._name()}: the kernel did not start: {exc} (its log: "
+                             f"{self._log_display()})") from None
         except NoSuchKernel:
             raise BuildError(
                 f"{self._name()}: no Jupyter kernel `{KERNEL_NAME}` installed "
@@ -419,10 +431,9 @@ class _KernelSession:
             if _being_cancelled():  # nbclient reports Ctrl-C / cancellation as a dead kernel
                 raise asyncio.CancelledError from None
             place = where(list(cell.outputs)) if callable(where) else where
-            log = self.log_path.relative_to(self.project.root) if self.log_path else "-"
             raise BuildError(
                 f"{self._name()}, {place}: the kernel died (the cell ended or crashed Python, "
-                f"e.g. os._exit() or out of memory; its log: {log})"
+                f"e.g. os._exit() or out of memory; its log: {self._log_display()})"
             ) from None
         return [dict(output) for output in cell.outputs]
 
@@ -455,6 +466,9 @@ class _KernelSession:
             self.client.km = None
             if self.log_file is not None:
                 self.log_file.close()
+
+    def _log_display(self) -> str:
+        return str(self.log_path.relative_to(self.project.root)) if self.log_path else "-"
 
     def _name(self) -> str:
         return self.ref.path.as_posix()

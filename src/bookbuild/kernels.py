@@ -13,12 +13,16 @@ by every chapter that ran (a change to them re-runs every chapter, as it must).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 from bookbuild.errors import BuildError
 from bookbuild.fork_kernel import SOCKET_ENV
@@ -33,14 +37,12 @@ class KernelFactory:
     """Kernel managers for the chapters of one build; the fork server starts at the first
     kernel (a build whose chapters all come from the cache starts none)."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, code: str = "") -> None:
         self.project = project
+        self.code = code  # the project's code digest: a kept server with other code is stale
         self.fork = self.forks(project)
         self.preload_reads: list[str] = []
         self._server: asyncio.Task | None = None
-        self._process: asyncio.subprocess.Process | None = None
-        self._folder: Path | None = None
-        self._log: IO[bytes] | None = None
 
     @staticmethod
     def forks(project: Project) -> bool:
@@ -55,56 +57,121 @@ class KernelFactory:
         if not self.fork:
             return AsyncKernelManager(kernel_name=KERNEL_NAME)
         if self._server is None:
-            self._server = asyncio.ensure_future(self._start_server())
-        socket_path = await asyncio.shield(self._server)
+            self._server = asyncio.ensure_future(self._obtain())
+        server = await asyncio.shield(self._server)
+        self.preload_reads = server.reads
         return AsyncKernelManager(kernel_name="bookbuild-fork",
-                                  kernel_spec_manager=_fork_specs(socket_path))
+                                  kernel_spec_manager=_fork_specs(server.socket_path))
 
-    async def _start_server(self) -> str:
-        self._folder = Path(tempfile.mkdtemp(prefix="bookbuild-"))  # short: socket paths are
-        socket_path = str(self._folder / "kernels.sock")  # limited to ~100 characters
+    async def _obtain(self) -> _ForkServer:
         modules = [str(m) for m in self.project.engine.get("kernel-preload", [])]
-        logs = self.project.build_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        self._log = (logs / "forkserver.log").open("wb")
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bookbuild.forkserver", socket_path,
-            str(self.project.root), *modules,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self._log,
-            cwd=str(self.project.root), start_new_session=True,  # Ctrl-C goes to the build only
-        )
-        assert self._process.stdout is not None
+        key = (str(self.project.root), self.code, tuple(modules))
+        kept = _kept.get(key[0]) if _keeping else None
+        if kept is not None and kept.key == key and kept.current():
+            return kept
+        if kept is not None:
+            kept.stop()
+        server = _ForkServer(self.project, modules, key)
         try:
-            line = await asyncio.wait_for(self._process.stdout.readline(), START_TIMEOUT)
-        except TimeoutError:
-            line = b""
-        if not line:
-            raise BuildError("the kernel fork server did not start (its log: "
-                             f"{self.project.build_dir.name}/logs/forkserver.log)")
-        ready = json.loads(line)
-        self.preload_reads = list(ready["read"])
-        return socket_path
+            await asyncio.to_thread(server.wait_ready)
+        except BaseException:
+            server.stop()
+            raise
+        if _keeping:
+            _kept[key[0]] = server
+        return server
 
     async def close(self) -> None:
-        """Stop the server and every kernel it still has; safe to call more than once."""
-        process, self._process = self._process, None
-        if self._server is not None and not self._server.done():
-            self._server.cancel()
-            await asyncio.gather(self._server, return_exceptions=True)
-        if process is not None:
-            if process.stdin is not None:
-                process.stdin.close()  # the server's signal to stop
+        """Stop the server (unless kept for the next build) with every kernel it still has."""
+        job, self._server = self._server, None
+        if job is None:
+            return
+        if not job.done():
+            job.cancel()
+        results = await asyncio.gather(job, return_exceptions=True)
+        server = results[0]
+        if isinstance(server, _ForkServer) and _kept.get(server.key[0]) is not server:
+            await asyncio.to_thread(server.stop)
+
+
+# Servers kept from one build to the next while `keep_servers()` is active (the preview).
+_kept: dict[str, _ForkServer] = {}
+_keeping = False
+
+
+@contextmanager
+def keep_servers() -> Iterator[None]:
+    """Builds inside reuse the fork server of the build before (with the same code, preload
+    list and preloaded files): a rebuild skips the imports. All are stopped at the end."""
+    global _keeping
+    _keeping = True
+    try:
+        yield
+    finally:
+        _keeping = False
+        for server in _kept.values():
+            server.stop()
+        _kept.clear()
+
+
+class _ForkServer:
+    """The `python -m bookbuild.forkserver` process and its socket."""
+
+    def __init__(self, project: Project, modules: list[str], key: tuple) -> None:
+        self.key = key
+        self.root = project.root
+        self.reads: list[str] = []
+        self.digests: dict[str, str] = {}
+        self.folder = Path(tempfile.mkdtemp(prefix="bookbuild-"))  # short: socket paths are
+        self.socket_path = str(self.folder / "kernels.sock")  # limited to ~100 characters
+        logs = project.build_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        self.log_name = f"{project.build_dir.name}/logs/forkserver.log"
+        self.log = (logs / "forkserver.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bookbuild.forkserver", self.socket_path, str(self.root),
+             *modules],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            cwd=str(self.root), start_new_session=True,  # Ctrl-C goes to the build only
+        )
+
+    def wait_ready(self) -> None:
+        """Block until the server has imported everything (its first line), or failed."""
+        assert self.process.stdout is not None
+        timer = threading.Timer(START_TIMEOUT, self.process.kill)
+        timer.start()
+        try:
+            line = self.process.stdout.readline()
+        finally:
+            timer.cancel()
+        if not line:
+            raise BuildError(f"the kernel fork server did not start (its log: {self.log_name})")
+        self.reads = list(json.loads(line)["read"])
+        self.digests = self._digests()
+
+    def current(self) -> bool:
+        """Still running, and the files its modules read at import are unchanged."""
+        return self.process.poll() is None and self._digests() == self.digests
+
+    def _digests(self) -> dict[str, str]:
+        from bookbuild.cache import file_digest
+
+        return {rel: file_digest(self.root / rel) for rel in self.reads}
+
+    def stop(self) -> None:
+        """Closing its stdin stops the server and its kernels; kill it if it does not."""
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
             try:
-                await asyncio.wait_for(asyncio.shield(process.wait()), 5)
-            except (TimeoutError, asyncio.CancelledError):
-                process.kill()
-                await process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.log):
+            with contextlib.suppress(OSError):
+                stream.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _fork_specs(socket_path: str):

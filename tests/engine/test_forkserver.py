@@ -92,7 +92,7 @@ def test_a_killed_launcher_takes_its_kernel_along(tmp_path):
             still = _running(kernel)
         finally:
             await session.shutdown()
-            server = factory._process.pid if factory._process else None
+            server = factory._server.result().process.pid if factory._server else None
             await factory.close()
         return still, [server] if server else []
 
@@ -106,3 +106,34 @@ def _running(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_kept_server_is_reused_until_a_preloaded_file_changes(tmp_path):
+    from bookbuild.kernels import keep_servers
+
+    root = copy_book(tmp_path / "book")
+    (root / "data" / "terskel.txt").write_text("7", encoding="utf-8")
+    (root / "forhand.py").write_text(
+        "import os\nfrom pathlib import Path\nTERSKEL = Path('data/terskel.txt').read_text()\n"
+        "SERVER = os.getpid()\n", encoding="utf-8")
+    _settings(root, 'kernel-preload = ["forhand"]')
+    _chapters(root, {"a": "import forhand, os\nprint('server', forhand.SERVER, os.getppid())"})
+    project = load_project(root)
+
+    def server_of_fresh_run() -> str:
+        (root / "chapters" / "a.ipynb").touch()
+        for entry in (project.build_dir / "cache").glob("*.json"):
+            entry.unlink()  # run the chapter again, not from the cache
+        text = execute_book(project)[1].markdown
+        return text.split("server ", 1)[1].split()[0]
+
+    with keep_servers():
+        first, second = server_of_fresh_run(), server_of_fresh_run()
+        assert first == second  # the same server forked both kernels
+        (root / "data" / "terskel.txt").write_text("8", encoding="utf-8")
+        third = server_of_fresh_run()
+        assert third != first
+        assert psutil.pid_exists(int(third))
+    assert not psutil.pid_exists(int(third)) or not _running(int(third))
+    first_alone = server_of_fresh_run()
+    assert not _running(int(first_alone))  # outside keep_servers a build stops its server
