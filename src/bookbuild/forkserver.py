@@ -110,6 +110,7 @@ class _Server:
 
     def _accept(self) -> None:
         conn, _ = self.listener.accept()
+        conn.settimeout(10)  # a launcher sends its request at once; never hang the server
         try:
             _, fds, _, _ = socket.recv_fds(conn, 1, 3)
             with conn.makefile("rb") as reader:
@@ -117,6 +118,7 @@ class _Server:
         except (OSError, ValueError):
             conn.close()
             return
+        conn.settimeout(None)
         pid = os.fork()
         if pid == 0:
             conn.close()
