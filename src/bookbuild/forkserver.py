@@ -111,11 +111,14 @@ class _Server:
     def _accept(self) -> None:
         conn, _ = self.listener.accept()
         conn.settimeout(10)  # a launcher sends its request at once; never hang the server
+        fds: list[int] = []
         try:
             _, fds, _, _ = socket.recv_fds(conn, 1, 3)
             with conn.makefile("rb") as reader:
                 request = json.loads(reader.readline())
         except (OSError, ValueError):
+            for fd in fds:
+                os.close(fd)
             conn.close()
             return
         conn.settimeout(None)
