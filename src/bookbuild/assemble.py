@@ -111,6 +111,12 @@ def parse_cached(markdown: str, store: Path, *, what: str) -> dict:
     return doc
 
 
+def ensure_parsed(markdown: str, store: Path, *, what: str) -> None:
+    """Parse into the store now (e.g. while other chapters execute) unless already there."""
+    if not (store / f"{_ast_key(markdown)}.json").is_file():
+        parse_cached(markdown, store, what=what)
+
+
 def chapter_ids(doc: dict) -> set[str]:
     """Identifiers defined in a chapter AST (headers, divs, spans, figures, ...)."""
     return {a[0] for e in iter_elements(doc["blocks"]) if (a := attr_of(e)) and a[0]}

@@ -13,10 +13,13 @@ times, and prints the median wall time and the peak memory of the build's proces
       prose-edit = { file = "chapters/a.ipynb", find = "old words", replace = "new words" }
 
   Each run toggles between the original and the edited text, so every run sees a real change.
+- the same two edits under `bookbuild preview`: from saving the file to the rebuild's
+  "Ferdig" (the preview keeps the kernels' fork server, so a rebuild skips its imports).
 
-Peak memory is the largest sum of RSS over the build process and all its descendants
-(kernels, pandoc, pagefind), sampled every 20 ms with psutil: short-lived peaks between two
-samples are missed, and shared pages are counted once per process (an upper bound there).
+Peak memory is the largest sum of PSS (proportional set size: a page shared by n processes
+counts 1/n in each; RSS where the system has no PSS) over the build process and all its
+descendants (fork server, kernels, pandoc, pagefind), sampled every 20 ms: short-lived peaks
+between two samples are missed.
 
 The CPU column (user + system time of the build and all processes it started, from
 getrusage) is the number to trust on a busy machine, where wall time mostly measures waiting.
@@ -92,8 +95,7 @@ def clean(root: Path) -> None:
 
 def build_once(root: Path, args: list[str]) -> Run:
     """One `bookbuild build` in a subprocess; wall time and sampled peak RSS of its tree."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(root / "src"), os.environ.get("PYTHONPATH")]))}
+    env = _env(root)
     started = time.perf_counter()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(
@@ -119,6 +121,11 @@ def build_once(root: Path, args: list[str]) -> Run:
     return Run(seconds, peak[0] / 2**20, cpu, executed)
 
 
+def _env(root: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(root / "src"), os.environ.get("PYTHONPATH")]))}
+
+
 def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
     import psutil
 
@@ -133,10 +140,23 @@ def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
         except psutil.NoSuchProcess:
             return
         for proc in procs:
-            with contextlib.suppress(psutil.Error):
-                total += proc.memory_info().rss
+            with contextlib.suppress(psutil.Error, OSError):
+                total += _proportional_size(proc.pid) or proc.memory_info().rss
         peak[0] = max(peak[0], total)
         time.sleep(0.02)
+
+
+def _proportional_size(pid: int) -> int | None:
+    """Linux's PSS: each shared page counted once over the processes sharing it (forked
+    kernels share most of their memory with the fork server, RSS would count it each time)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return None
 
 
 def tree_digests(folder: Path) -> dict[str, str]:
@@ -178,8 +198,65 @@ def run_bench(source: Path, repeat: int, build_args: list[str]) -> int:
                 edits[name].toggle(root)
                 results.setdefault(label, []).append(build_once(root, build_args))
                 say(label, i, results)
+        warm = preview_runs(root, edits, repeat, build_args) if edits else {}
     _table(results)
+    _preview_table(warm)
     return _compare(books)
+
+
+def preview_runs(root: Path, edits: dict[str, Edit], repeat: int,
+                 build_args: list[str]) -> dict[str, list[float]]:
+    """Seconds from saving an edit to `bookbuild preview` printing "Ferdig" (its rebuild,
+    with the fork server and its imports kept from the build before)."""
+    import queue
+    import signal
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bookbuild", "preview", "--root", str(root), "--port", str(port),
+         *(["--html-only"] if "--html-only" in build_args else [])],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(root),
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []],
+                     daemon=True).start()
+
+    def until_built() -> None:
+        while True:
+            line = lines.get(timeout=300)
+            if line.startswith("Feil:"):
+                raise SystemExit(f"bench: preview build failed: {line}")
+            if line.startswith("Ferdig:"):
+                return
+
+    results: dict[str, list[float]] = {}
+    try:
+        until_built()
+        for name, label in (("data-edit", "one data edit"), ("prose-edit", "one prose edit")):
+            for _ in range(repeat if name in edits else 0):
+                time.sleep(0.5)  # the watcher sees separate edits
+                started = time.perf_counter()
+                edits[name].toggle(root)
+                until_built()
+                results.setdefault(label, []).append(time.perf_counter() - started)
+                print(f"  preview, {label}: {results[label][-1]:.2f} s", file=sys.stderr,
+                      flush=True)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return results
+
+
+def _preview_table(results: dict[str, list[float]]) -> None:
+    for label, times in results.items():
+        print(f"preview: {label:<9} {statistics.median(times):>9.2f} {min(times):>7.2f} "
+              f"{max(times):>7.2f}   (edit saved -> rebuilt, server kept)")
 
 
 def _say(label: str, i: int, results: dict[str, list[Run]]) -> None:

@@ -42,10 +42,8 @@ def build(
     started = time.perf_counter()
     stage_timer = _StageTimer(say if debug else None)
     project = load_project(root)
-    with stage_timer("check"):
-        run_check(project, raise_on_problems=True, reuse=True)
-    with stage_timer("execute"):
-        executed = execute_book(project, progress=_progress(project, say))
+    with stage_timer("check + execute"):
+        executed = _check_and_execute(project, _progress(project, say), execute_book)
     pdf_name = f"{slugify(project.title) or 'book'}.pdf"
     options = {"only_html": only_html, "pdf": pdf_name}
     fingerprint = uptodate.build_fingerprint(project, executed, options)
@@ -72,6 +70,25 @@ def build(
         executed=sum(not ch.cached for ch in executed),
         seconds=seconds,
     )
+
+
+def _check_and_execute(project: Project, progress, execute_book) -> list:
+    """The project's check runs while the chapters execute (each on its own core). Its
+    problems win over a chapter's failure: bad data explains the failure better."""
+    from bookbuild.assemble import ensure_parsed
+
+    def parse(chapter) -> None:  # while the other chapters execute; assembling reuses it
+        ensure_parsed(chapter.markdown, project.build_dir / "ast", what=chapter.ref.path.as_posix())
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = pool.submit(run_check, project, raise_on_problems=True, reuse=True)
+        try:
+            executed = execute_book(project, progress=progress, then=parse)
+        except BuildError:
+            checking.result()
+            raise
+        checking.result()
+    return executed
 
 
 def _write_outputs(

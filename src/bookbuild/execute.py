@@ -20,12 +20,12 @@ from bookbuild import kernel_startup
 from bookbuild.cellopts import parse_cell_options
 from bookbuild.errors import BuildError
 from bookbuild.inline import InlineExpr, find_inline, substitute
+from bookbuild.kernels import KERNEL_NAME, KernelFactory, connect
 from bookbuild.nbmarkdown import CellResult, render_chapter, write_if_changed
 from bookbuild.pngs import ensure_png_twins
 from bookbuild.pngs import prune as prune_pngs
 from bookbuild.project import ChapterRef, Project
 
-KERNEL_NAME = "python3"
 DEFAULT_TIMEOUT = 600
 MAX_JOBS = 4
 # Cell options whose project-wide defaults come from `execute:` in _quarto.yml.
@@ -70,12 +70,17 @@ def execute_book(
     *,
     jobs: int | None = None,
     progress: Progress | None = None,
+    then: Callable[[ExecutedChapter], object] | None = None,
 ) -> list[ExecutedChapter]:
     """Execute (or reuse from cache) every chapter; results in chapter order. By default one
-    kernel per core, at most MAX_JOBS (each kernel holds its own copy of the libraries)."""
+    kernel per core, at most MAX_JOBS (each kernel holds its own copy of the libraries);
+    forked kernels share the server's libraries, so then two per core: while one waits for
+    a message, the other computes. `then` runs on each chapter as soon as it is ready, in a
+    thread, while the others still execute (e.g. the chapter's pandoc parse)."""
     refs = list(project.chapters if chapters is None else chapters)
-    jobs = jobs or min(MAX_JOBS, os.cpu_count() or 2)
-    work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None))
+    per_core = 2 if KernelFactory.forks(project) else 1
+    jobs = jobs or min(MAX_JOBS, per_core * (os.cpu_count() or 2))
+    work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None), then)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -122,15 +127,23 @@ def _run_on_main_loop(work: Coroutine[Any, Any, list[ExecutedChapter]]) -> list[
 
 
 async def _execute_all(
-    project: Project, refs: list[ChapterRef], jobs: int, progress: Progress
+    project: Project,
+    refs: list[ChapterRef],
+    jobs: int,
+    progress: Progress,
+    then: Callable[[ExecutedChapter], object] | None,
 ) -> list[ExecutedChapter]:
     limit = asyncio.Semaphore(jobs)
     store = cachemod.ChapterCache(project)
     code = cachemod.code_digest(project)
+    kernels = KernelFactory(project, code)
 
     async def one(ref: ChapterRef) -> ExecutedChapter:
         async with limit:
-            return await _chapter(project, ref, store, code, progress)
+            result = await _chapter(project, ref, store, code, progress, kernels)
+        if then is not None:
+            await asyncio.to_thread(then, result)
+        return result
 
     tasks = [asyncio.ensure_future(one(ref)) for ref in refs]
     try:
@@ -140,11 +153,18 @@ async def _execute_all(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)  # let kernels shut down
         raise
+    finally:
+        await kernels.close()
     return list(results)
 
 
 async def _chapter(
-    project: Project, ref: ChapterRef, store: cachemod.ChapterCache, code: str, progress: Progress
+    project: Project,
+    ref: ChapterRef,
+    store: cachemod.ChapterCache,
+    code: str,
+    progress: Progress,
+    kernels: KernelFactory,
 ) -> ExecutedChapter:
     """Execute the chapter's code, or replay its outputs from the cache when the code and the
     data it read are unchanged; then render the chapter's current markdown around them (so a
@@ -158,7 +178,7 @@ async def _chapter(
         files = {"read": entry["files_read"], "written": entry.get("files_written", [])}
     else:
         progress(ref, "executing" if needs_kernel(project, cells) else "rendering")
-        results, files, values = await _run(project, ref, cells)
+        results, files, values = await _run(project, ref, cells, kernels)
         store.store(ref, key, _to_entry(cells, results, values, files))
     rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
     await asyncio.to_thread(ensure_png_twins, rendered.figures, project.build_dir / "png")
@@ -263,20 +283,22 @@ def _runs(cell: _Cell) -> bool:
 
 
 async def _run(
-    project: Project, ref: ChapterRef, cells: list[_Cell]
+    project: Project, ref: ChapterRef, cells: list[_Cell], kernels: KernelFactory
 ) -> tuple[list[CellResult], dict[str, list[str]], list[str]]:
     """Run the cells; also return the files the kernel read and wrote under the root and the
     inline values in document order."""
     if not needs_kernel(project, cells):
         return [_unexecuted(c) for c in cells], {"read": [], "written": []}, []
-    session = _KernelSession(project, ref)
+    session = _KernelSession(project, ref, kernels)
     try:
         await session.start()
         results = [await session.run_cell(c) for c in cells]
         files = await session.files_touched()
     finally:
         await session.shutdown()
-    return results, files, session.inline_values
+    # What the fork server's preloaded modules read, this chapter did not have to read again.
+    read = sorted({*files["read"], *kernels.preload_reads} - set(files["written"]))
+    return results, {**files, "read": read}, session.inline_values
 
 
 def _unexecuted(cell: _Cell) -> CellResult:
@@ -286,12 +308,13 @@ def _unexecuted(cell: _Cell) -> CellResult:
 class _KernelSession:
     """One kernel driven cell by cell through nbclient."""
 
-    def __init__(self, project: Project, ref: ChapterRef) -> None:
+    def __init__(self, project: Project, ref: ChapterRef, kernels: KernelFactory) -> None:
         import nbformat
         from nbclient import NotebookClient  # imported when needed: a cached build runs none
 
         self.project = project
         self.ref = ref
+        self.kernels = kernels
         self.nb = nbformat.v4.new_notebook()
         timeout = int(project.engine.get("timeout", DEFAULT_TIMEOUT))
         self.client = NotebookClient(
@@ -310,13 +333,16 @@ class _KernelSession:
     async def start(self) -> None:
         from jupyter_client.kernelspec import NoSuchKernel
 
-        self.client.km = self.client.create_kernel_manager()
+        self.client.km = await self.kernels.manager()
         try:
             await self.client.async_start_new_kernel(
                 cwd=str(self.project.root), stderr=self._open_log()
             )
             self.started = True
-            await self.client.async_start_new_kernel_client()
+            self.client.kc = await connect(self.client.km, self.client.startup_timeout)
+        except RuntimeError as exc:  # it died or hung while starting
+            raise BuildError(f"{self._name()}: the kernel did not start: {exc} (its log: "
+                             f"{self._log_display()})") from None
         except NoSuchKernel:
             raise BuildError(
                 f"{self._name()}: no Jupyter kernel `{KERNEL_NAME}` installed "
@@ -349,7 +375,7 @@ class _KernelSession:
 
     async def run_cell(self, cell: _Cell) -> CellResult:
         if cell.cell_type == "markdown" and cell.inline:
-            values = [await self._inline(cell, expr) for expr in cell.inline]
+            values = await self._inline(cell)
             return CellResult(cell.number, "markdown", substitute(cell.source, cell.inline, values))
         if cell.cell_type != "code" or not _runs(cell):
             return _unexecuted(cell)
@@ -357,13 +383,21 @@ class _KernelSession:
         outputs = await self._execute(cell.source, where)
         return CellResult(cell.number, "code", cell.source, cell.options, outputs)
 
-    async def _inline(self, cell: _Cell, expr: InlineExpr) -> str:
-        code = f"__import__({kernel_startup.MODULE_NAME!r}).show_inline((\n{expr.code}\n))"
-        where = f"celle {cell.number} (`{{python}} {expr.code}`)"
-        outputs = await self._execute(code, where, history=False)
-        value = _private_output(outputs, kernel_startup.INLINE_MIME) or ""
-        self.inline_values.append(value)
-        return value
+    async def _inline(self, cell: _Cell) -> list[str]:
+        """The cell's inline expressions, in one request (one per expression costs a round
+        trip each); each displays its value, so a failure is the expression after the last."""
+        show = f"__import__({kernel_startup.MODULE_NAME!r}).show_inline"
+        code = "\n".join(f"{show}((\n{expr.code}\n))" for expr in cell.inline)
+
+        def where(outputs: list[dict]) -> str:
+            # A syntax error stops the whole request before any value: find it by compiling.
+            failed = min(len(_inline_values(outputs)), _first_invalid(cell.inline),
+                         len(cell.inline) - 1)
+            return f"celle {cell.number} (`{{python}} {cell.inline[failed].code}`)"
+
+        values = _inline_values(await self._execute(code, where, history=False))
+        self.inline_values.extend(values)
+        return values
 
     async def files_touched(self) -> dict[str, list[str]]:
         code = f"__import__({kernel_startup.MODULE_NAME!r}).show_files()"
@@ -371,7 +405,10 @@ class _KernelSession:
         found = _private_output(outputs, kernel_startup.FILES_MIME)
         return json.loads(found) if found else {"read": [], "written": []}
 
-    async def _execute(self, source: str, where: str, history: bool = True) -> list[dict]:
+    async def _execute(
+        self, source: str, where: str | Callable[[list[dict]], str], history: bool = True
+    ) -> list[dict]:
+        """Run `source`; a failure names `where` (or what `where` says of the outputs so far)."""
         import nbformat
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -382,19 +419,21 @@ class _KernelSession:
                 cell, len(self.nb.cells) - 1, store_history=history
             )
         except CellExecutionError as exc:
-            raise BuildError(_error_message(f"{self._name()}, {where}", exc)) from None
+            place = where(list(cell.outputs)) if callable(where) else where
+            raise BuildError(_error_message(f"{self._name()}, {place}", exc)) from None
         except CellTimeoutError:
+            place = where(list(cell.outputs)) if callable(where) else where
             raise BuildError(
-                f"{self._name()}, {where}: timed out after {self.client.timeout} s (make the "
+                f"{self._name()}, {place}: timed out after {self.client.timeout} s (make the "
                 "cell faster, or raise `timeout` under [tool.bookbuild] in pyproject.toml)"
             ) from None
         except DeadKernelError:
             if _being_cancelled():  # nbclient reports Ctrl-C / cancellation as a dead kernel
                 raise asyncio.CancelledError from None
-            log = self.log_path.relative_to(self.project.root) if self.log_path else "-"
+            place = where(list(cell.outputs)) if callable(where) else where
             raise BuildError(
-                f"{self._name()}, {where}: the kernel died (the cell ended or crashed Python, "
-                f"e.g. os._exit() or out of memory; its log: {log})"
+                f"{self._name()}, {place}: the kernel died (the cell ended or crashed Python, "
+                f"e.g. os._exit() or out of memory; its log: {self._log_display()})"
             ) from None
         return [dict(output) for output in cell.outputs]
 
@@ -422,9 +461,14 @@ class _KernelSession:
         finally:
             if km is not None:
                 await km.cleanup_resources()
-            self.client.kc = self.client.km = None
+            # kc stays: a poll task nbclient left running asserts it exists (and then finds
+            # the kernel gone, which it takes quietly)
+            self.client.km = None
             if self.log_file is not None:
                 self.log_file.close()
+
+    def _log_display(self) -> str:
+        return str(self.log_path.relative_to(self.project.root)) if self.log_path else "-"
 
     def _name(self) -> str:
         return self.ref.path.as_posix()
@@ -449,6 +493,25 @@ def _startup_code(project: Project) -> str:
             "del _bb_json, _bb_sys, _bb_types, _bb_mod",
         ]
     )
+
+
+def _first_invalid(inline: list[InlineExpr]) -> int:
+    """Index of the first expression that is not valid Python (len(inline) when all are)."""
+    for index, expr in enumerate(inline):
+        try:
+            compile(f"(\n{expr.code}\n)", "<inline>", "eval")
+        except SyntaxError:
+            return index
+    return len(inline)
+
+
+def _inline_values(outputs: list[dict]) -> list[str]:
+    values = []
+    for output in outputs:
+        value = output.get("data", {}).get(kernel_startup.INLINE_MIME)
+        if value is not None:
+            values.append("".join(value) if isinstance(value, list) else str(value))
+    return values
 
 
 def _private_output(outputs: list[dict], mime: str) -> str | None:

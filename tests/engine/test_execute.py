@@ -11,6 +11,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from bookbuild import execute as execmod
 from bookbuild.errors import BuildError
 from bookbuild.execute import execute_book
+from bookbuild.kernels import KernelFactory
 from bookbuild.project import load_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "exec"
@@ -164,7 +165,7 @@ def test_failing_inline_expression_is_reported(tmp_path):
 
 def test_kernel_from_another_python_is_rejected(tmp_path):
     project = load_project(copy_book(tmp_path / "book"))
-    session = execmod._KernelSession(project, project.chapters[1])
+    session = execmod._KernelSession(project, project.chapters[1], KernelFactory(project))
     facts = '{"prefix": "/somewhere/else", "executable": "/somewhere/else/bin/python"}\n'
     with pytest.raises(BuildError, match="somewhere/else"):
         session._verify_python([{"output_type": "stream", "name": "stdout", "text": facts}])

@@ -1,0 +1,218 @@
+"""A fork server for chapter kernels: one process imports ipykernel and the project's heavy
+modules once, then forks a fresh kernel for each chapter.
+
+Starting a kernel the usual way costs a new Python and every import again (about a second per
+chapter before its first line runs). A forked kernel starts with those imports already done,
+yet is still its own process: nothing a chapter does reaches another chapter or the server.
+
+    python -m bookbuild.forkserver SOCKET ROOT MODULE...
+
+It imports the MODULEs (the project's `kernel-preload` list), prints one JSON line
+`{"read": [...]}` (files under ROOT read while importing: every chapter depends on them), then
+serves: a launcher (`bookbuild.fork_kernel`, the kernel command jupyter_client starts) connects
+to SOCKET, passes its stdin/stdout/stderr and its request, and gets back `{"pid": N}`, later
+`{"exit": code}`. When the launcher's connection closes (jupyter_client killed it), the kernel is
+killed; when the server's stdin closes (the build ended or died), every kernel is, and it exits.
+It stays single-threaded, so forking is safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import traceback
+
+# What a kernel imports while it starts (the debugger alone is a fifth of a second).
+KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
+                  "ipykernel.debugger"]
+_preload_reads: set[str] = set()
+_recording = {"root": "", "on": False}
+
+
+def main(argv: list[str]) -> None:
+    socket_path, root, *modules = argv
+    # ipykernel reads these when it is imported: the kernels' parent is this server, and
+    # figures go to the inline backend as in a kernel started the usual way.
+    os.environ["JPY_PARENT_PID"] = str(os.getpid())
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]  # as ipykernel_launcher does; the shell puts it back in each kernel
+    failed = _preload(root, [*KERNEL_MODULES, *modules])
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(16)
+    for problem in failed:
+        print(f"kernel-preload: not imported: {problem}", file=sys.stderr, flush=True)
+    ready = {"read": sorted(_preload_reads), "failed": failed}
+    sys.stdout.write(json.dumps(ready) + "\n")
+    sys.stdout.flush()
+    _Server(listener).serve()
+
+
+def _preload(root: str, modules: list[str]) -> list[str]:
+    """Import `modules`, recording the files under `root` they read. A module that fails to
+    import is skipped: the chapter importing it gets the error, with its cell named."""
+    import importlib
+
+    _recording.update(root=os.path.realpath(root), on=True)
+    sys.addaudithook(_audit)
+    sys.path.insert(0, "")  # what a kernel's shell sees: modules in the project root
+    failed = []
+    try:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # noqa: BLE001 (reported, not fatal)
+                failed.append(f"{name}: {type(exc).__name__}: {exc}")
+    finally:
+        _recording["on"] = False  # the hook stays installed (hooks cannot be removed), inert
+        sys.path.remove("")
+    return failed
+
+
+def _audit(event: str, args: tuple) -> None:
+    if not _recording["on"] or event != "open":
+        return
+    path, mode = (tuple(args) + (None, None))[:2]
+    if not isinstance(path, (str, bytes)) or (isinstance(mode, str) and "r" not in mode):
+        return
+    full = os.path.realpath(os.fsdecode(path))
+    root = _recording["root"]
+    if full.startswith(root + os.sep) and "__pycache__" not in full and os.path.isfile(full):
+        _preload_reads.add(os.path.relpath(full, root).replace(os.sep, "/"))
+
+
+class _Server:
+    def __init__(self, listener: socket.socket) -> None:
+        self.listener = listener
+        self.selector = selectors.DefaultSelector()
+        self.kernels: dict[int, socket.socket] = {}  # pid -> its launcher's connection
+        self.selector.register(listener, selectors.EVENT_READ, "accept")
+        self.selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
+
+    def serve(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        while True:
+            for key, _ in self.selector.select(timeout=0.05):
+                if key.data == "accept":
+                    self._accept()
+                elif key.data == "stdin":
+                    if not os.read(sys.stdin.fileno(), 4096):
+                        self.stop()
+                else:  # a launcher's connection: it says nothing more, so this is its end
+                    self._launcher_gone(key.data, key.fileobj)
+            self._reap()
+
+    def _accept(self) -> None:
+        conn, _ = self.listener.accept()
+        conn.settimeout(10)  # a launcher sends its request at once; never hang the server
+        fds: list[int] = []
+        try:
+            _, fds, _, _ = socket.recv_fds(conn, 1, 3)
+            with conn.makefile("rb") as reader:
+                request = json.loads(reader.readline())
+        except (OSError, ValueError):
+            for fd in fds:
+                os.close(fd)
+            conn.close()
+            return
+        conn.settimeout(None)
+        pid = os.fork()
+        if pid == 0:
+            conn.close()
+            _become_kernel(self, fds, request)  # never returns
+        for fd in fds:
+            os.close(fd)
+        self.kernels[pid] = conn
+        _send(conn, {"pid": pid})
+        self.selector.register(conn, selectors.EVENT_READ, pid)
+
+    def _launcher_gone(self, pid: int, conn) -> None:
+        self.selector.unregister(conn)
+        if pid in self.kernels:
+            _kill(pid)  # reaped (and the connection closed) by _reap
+
+    def _reap(self) -> None:
+        while self.kernels:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            conn = self.kernels.pop(pid, None)
+            if conn is not None:
+                _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
+                self._forget(conn)
+
+    def _forget(self, conn: socket.socket) -> None:
+        # already unregistered when its launcher went first
+        with contextlib.suppress(KeyError, ValueError):
+            self.selector.unregister(conn)
+        conn.close()
+
+    def stop(self) -> None:
+        for pid in list(self.kernels):
+            _kill(pid)
+        for pid in list(self.kernels):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        os._exit(0)
+
+    def close_in_child(self) -> None:
+        for conn in self.kernels.values():
+            conn.close()
+        self.selector.close()
+        self.listener.close()
+
+
+def _become_kernel(server: _Server, fds: list[int], request: dict) -> None:
+    """In the forked child: take the launcher's stdio, directory and environment, run ipykernel."""
+    code = 1
+    try:
+        server.close_in_child()
+        for target, fd in enumerate(fds[:3]):
+            os.dup2(fd, target)
+        for fd in fds:
+            if fd > 2:
+                os.close(fd)
+        for sig in (signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.chdir(request["cwd"])
+        env = dict(request["env"], JPY_PARENT_PID=str(os.getppid()))
+        os.environ.clear()
+        os.environ.update(env)
+        sys.argv = ["ipykernel_launcher", *request["argv"]]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 (the child must never return into the server)
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def _send(conn: socket.socket, message: dict) -> None:
+    with contextlib.suppress(OSError):  # the launcher is gone; its kernel is killed anyway
+        conn.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,238 @@
+"""Where chapter kernels come from: forked from a fork server (Linux), or started the usual way.
+
+Settings under `[tool.bookbuild]` in pyproject.toml:
+
+    kernel-preload = ["pandas", "mypackage.charts"]   # imported once, before any fork
+    kernel-fork = false                               # start every kernel from scratch instead
+
+A module imported by the server is not imported again by a chapter, so its import-time reads
+of project files happen once, in the server: the server reports them, and they count as read
+by every chapter that ran (a change to them re-runs every chapter, as it must).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bookbuild.errors import BuildError
+from bookbuild.fork_kernel import SOCKET_ENV
+from bookbuild.project import Project
+
+KERNEL_NAME = "python3"
+IOPUB_WAIT = 0.05  # seconds to wait for "idle" before asking again (cheap: a kernel_info)
+START_TIMEOUT = 120  # seconds the server may take to import the preloaded modules
+
+
+class KernelFactory:
+    """Kernel managers for the chapters of one build; the fork server starts at the first
+    kernel (a build whose chapters all come from the cache starts none)."""
+
+    def __init__(self, project: Project, code: str = "") -> None:
+        self.project = project
+        self.code = code  # the project's code digest: a kept server with other code is stale
+        self.fork = self.forks(project)
+        self.preload_reads: list[str] = []
+        self._server: asyncio.Task | None = None
+
+    @staticmethod
+    def forks(project: Project) -> bool:
+        """fork() after importing libraries is safe on Linux (macOS frameworks are not)."""
+        return (sys.platform.startswith("linux")
+                and project.engine.get("kernel-fork", True) is not False)
+
+    async def manager(self):
+        """A new AsyncKernelManager for one chapter."""
+        from jupyter_client.manager import AsyncKernelManager
+
+        if not self.fork:
+            return AsyncKernelManager(kernel_name=KERNEL_NAME)
+        if self._server is None:
+            self._server = asyncio.ensure_future(self._obtain())
+        server = await asyncio.shield(self._server)
+        self.preload_reads = server.reads
+        return AsyncKernelManager(kernel_name="bookbuild-fork",
+                                  kernel_spec_manager=_fork_specs(server.socket_path))
+
+    async def _obtain(self) -> _ForkServer:
+        modules = [str(m) for m in self.project.engine.get("kernel-preload", [])]
+        key = (str(self.project.root), self.code, tuple(modules))
+        kept = _kept.get(key[0]) if _keeping else None
+        if kept is not None and kept.key == key and kept.current():
+            return kept
+        if kept is not None:
+            kept.stop()
+        server = _ForkServer(self.project, modules, key)
+        try:
+            await asyncio.to_thread(server.wait_ready)
+        except BaseException:
+            server.stop()
+            raise
+        if _keeping:
+            _kept[key[0]] = server
+        return server
+
+    async def close(self) -> None:
+        """Stop the server (unless kept for the next build) with every kernel it still has."""
+        job, self._server = self._server, None
+        if job is None:
+            return
+        if not job.done():
+            job.cancel()
+        results = await asyncio.gather(job, return_exceptions=True)
+        server = results[0]
+        if isinstance(server, _ForkServer) and _kept.get(server.key[0]) is not server:
+            await asyncio.to_thread(server.stop)
+
+
+# Servers kept from one build to the next while `keep_servers()` is active (the preview).
+_kept: dict[str, _ForkServer] = {}
+_keeping = False
+
+
+@contextmanager
+def keep_servers() -> Iterator[None]:
+    """Builds inside reuse the fork server of the build before (with the same code, preload
+    list and preloaded files): a rebuild skips the imports. All are stopped at the end."""
+    global _keeping
+    _keeping = True
+    try:
+        yield
+    finally:
+        _keeping = False
+        for server in _kept.values():
+            server.stop()
+        _kept.clear()
+
+
+class _ForkServer:
+    """The `python -m bookbuild.forkserver` process and its socket."""
+
+    def __init__(self, project: Project, modules: list[str], key: tuple) -> None:
+        self.key = key
+        self.root = project.root
+        self.reads: list[str] = []
+        self.digests: dict[str, str] = {}
+        self.folder = Path(tempfile.mkdtemp(prefix="bookbuild-"))  # short: socket paths are
+        self.socket_path = str(self.folder / "kernels.sock")  # limited to ~100 characters
+        logs = project.build_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        self.log_name = f"{project.build_dir.name}/logs/forkserver.log"
+        self.log = (logs / "forkserver.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bookbuild.forkserver", self.socket_path, str(self.root),
+             *modules],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            cwd=str(self.root), start_new_session=True,  # Ctrl-C goes to the build only
+        )
+
+    def wait_ready(self) -> None:
+        """Block until the server has imported everything (its first line), or failed."""
+        assert self.process.stdout is not None
+        timer = threading.Timer(START_TIMEOUT, self.process.kill)
+        timer.start()
+        try:
+            line = self.process.stdout.readline()
+        finally:
+            timer.cancel()
+        if not line:
+            raise BuildError(f"the kernel fork server did not start (its log: {self.log_name})")
+        self.reads = list(json.loads(line)["read"])
+        self.digests = self._digests()
+
+    def current(self) -> bool:
+        """Still running, and the files its modules read at import are unchanged."""
+        return self.process.poll() is None and self._digests() == self.digests
+
+    def _digests(self) -> dict[str, str]:
+        from bookbuild.cache import file_digest
+
+        return {rel: file_digest(self.root / rel) for rel in self.reads}
+
+    def stop(self) -> None:
+        """Closing its stdin stops the server and its kernels; kill it if it does not."""
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.log):
+            with contextlib.suppress(OSError):
+                stream.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _fork_specs(socket_path: str):
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    spec = KernelSpec(
+        argv=[sys.executable, "-m", "bookbuild.fork_kernel", "-f", "{connection_file}"],
+        display_name="Python 3 (bookbuild fork)",
+        language="python",
+        env={SOCKET_ENV: socket_path},
+        interrupt_mode="signal",
+    )
+
+    class ForkSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            return spec
+
+    return ForkSpecs()
+
+
+async def connect(km, timeout: float):
+    """A started client of the kernel `km` runs, once the kernel answers on both channels.
+
+    jupyter_client's wait_for_ready also does this, then listens 0.2 s or more for stray
+    messages; here the kernel's own "idle" after kernel_info proves IOPub is connected."""
+    kc = km.client()
+    kc.start_channels()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        msg_id = kc.kernel_info()
+        if await _replied(kc, msg_id) and await _idle_seen(kc, msg_id):
+            kc.allow_stdin = False
+            return kc
+        if not await km.is_alive():
+            raise RuntimeError("the kernel died before it answered")
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"the kernel did not answer in {timeout:.0f} s")
+
+
+async def _replied(kc, msg_id: str) -> bool:
+    from queue import Empty
+
+    try:
+        while True:
+            msg = await kc.shell_channel.get_msg(timeout=1)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                kc._handle_kernel_info_reply(msg)  # protocol adaptation, as wait_for_ready does
+                return True
+    except Empty:
+        return False
+
+
+async def _idle_seen(kc, msg_id: str) -> bool:
+    """IOPub may connect after the kernel said "idle" (ZeroMQ's slow joiner): then ask again."""
+    from queue import Empty
+
+    try:
+        while True:
+            msg = await kc.iopub_channel.get_msg(timeout=IOPUB_WAIT)
+            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"):
+                return True
+    except Empty:
+        return False

@@ -1,0 +1,139 @@
+"""Kernels forked from the fork server: isolated from each other, their preloaded modules'
+reads tracked as data, and gone when their launcher or the build goes."""
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import psutil
+from nbformat.v4 import new_code_cell
+from test_execute import copy_book, write_chapter
+
+from bookbuild.execute import execute_book
+from bookbuild.kernels import KernelFactory
+from bookbuild.project import load_project
+
+
+def _chapters(root: Path, cells: dict[str, str]) -> None:
+    """The fixture's index, then one chapter per entry, each a single code cell."""
+    names = [f"chapters/{name}.ipynb" for name in cells]
+    for name, source in zip(names, cells.values(), strict=True):
+        write_chapter(root, name, [new_code_cell(source)])
+    listed = "".join(f"    - {name}\n" for name in names)
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: book\nbook:\n  title: Testbok\n  chapters:\n    - index.ipynb\n"
+        f"{listed}lang: nb\nexecute:\n  echo: false\n", encoding="utf-8")
+
+
+def _settings(root: Path, text: str) -> None:
+    (root / "pyproject.toml").write_text(f"[tool.bookbuild]\n{text}\n", encoding="utf-8")
+
+
+def test_a_chapter_changes_nothing_in_another(tmp_path):
+    root = copy_book(tmp_path / "book")
+    _settings(root, 'kernel-preload = ["json"]')
+    _chapters(root, {
+        "a": "import json\njson.leak = 'A'",
+        "b": "import json\nprint('lekkasje' if hasattr(json, 'leak') else 'ren')",
+    })
+    project = load_project(root)
+    results = execute_book(project, jobs=1)  # one after the other: b runs after a changed json
+    assert "ren" in results[2].markdown
+    assert "lekkasje" not in results[2].markdown
+
+
+def test_reads_of_preloaded_modules_are_dependencies_of_every_chapter(tmp_path):
+    root = copy_book(tmp_path / "book")
+    (root / "data" / "terskel.txt").write_text("7", encoding="utf-8")
+    (root / "forhand.py").write_text(
+        "from pathlib import Path\nTERSKEL = Path('data/terskel.txt').read_text()\n",
+        encoding="utf-8")
+    _settings(root, 'kernel-preload = ["forhand"]')
+    _chapters(root, {"a": "import sys\nprint('lastet', 'forhand' in sys.modules)\n"
+                           "import forhand\nprint('terskel', forhand.TERSKEL)"})
+    project = load_project(root)
+    first = execute_book(project)[1]
+    assert "lastet True" in first.markdown  # imported by the server, not by the chapter
+    assert "terskel 7" in first.markdown
+    assert "data/terskel.txt" in first.files_read
+    (root / "data" / "terskel.txt").write_text("8", encoding="utf-8")
+    again = execute_book(project)[1]
+    assert not again.cached
+    assert "terskel 8" in again.markdown
+
+
+def test_kernels_can_start_the_usual_way(tmp_path):
+    root = copy_book(tmp_path / "book")
+    _settings(root, "kernel-fork = false")
+    _chapters(root, {"a": "import sys\nprint(sys.modules.get('ipykernel.debugger') is None)"})
+    project = load_project(root)
+    assert execute_book(project)[1].markdown
+    assert not (project.build_dir / "logs" / "forkserver.log").exists()
+
+
+def test_a_killed_launcher_takes_its_kernel_along(tmp_path):
+    project = load_project(copy_book(tmp_path / "book"))
+
+    async def scenario() -> tuple[bool, list[int]]:
+        from bookbuild.execute import _KernelSession
+
+        factory = KernelFactory(project)
+        session = _KernelSession(project, project.chapters[1], factory)
+        try:
+            await session.start()
+            outputs = await session._execute("import os; print(os.getpid())", "test")
+            kernel = int(outputs[0]["text"].strip())
+            os.kill(session.client.km.provisioner.process.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while _running(kernel) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            still = _running(kernel)
+        finally:
+            await session.shutdown()
+            server = factory._server.result().process.pid if factory._server else None
+            await factory.close()
+        return still, [server] if server else []
+
+    still, servers = asyncio.run(scenario())
+    assert not still
+    assert servers and not any(_running(pid) for pid in servers)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_kept_server_is_reused_until_a_preloaded_file_changes(tmp_path):
+    from bookbuild.kernels import keep_servers
+
+    root = copy_book(tmp_path / "book")
+    (root / "data" / "terskel.txt").write_text("7", encoding="utf-8")
+    (root / "forhand.py").write_text(
+        "import os\nfrom pathlib import Path\nTERSKEL = Path('data/terskel.txt').read_text()\n"
+        "SERVER = os.getpid()\n", encoding="utf-8")
+    _settings(root, 'kernel-preload = ["forhand"]')
+    _chapters(root, {"a": "import forhand, os\nprint('server', forhand.SERVER, os.getppid())"})
+    project = load_project(root)
+
+    def server_of_fresh_run() -> str:
+        (root / "chapters" / "a.ipynb").touch()
+        for entry in (project.build_dir / "cache").glob("*.json"):
+            entry.unlink()  # run the chapter again, not from the cache
+        text = execute_book(project)[1].markdown
+        return text.split("server ", 1)[1].split()[0]
+
+    with keep_servers():
+        first, second = server_of_fresh_run(), server_of_fresh_run()
+        assert first == second  # the same server forked both kernels
+        (root / "data" / "terskel.txt").write_text("8", encoding="utf-8")
+        third = server_of_fresh_run()
+        assert third != first
+        assert psutil.pid_exists(int(third))
+    assert not psutil.pid_exists(int(third)) or not _running(int(third))
+    first_alone = server_of_fresh_run()
+    assert not _running(int(first_alone))  # outside keep_servers a build stops its server
