@@ -4,6 +4,7 @@ table (the same columns as its CSV, see `tables.csv_frame`)."""
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 from almreport import tables
@@ -49,6 +50,7 @@ def write_workbook(survey: Survey, folder: Path | str, name: str = WORKBOOK_NAME
     """Write `<folder>/<name>` and return its path."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.writer.excel import ExcelWriter
 
     wb = Workbook()
     readme = wb.active
@@ -68,11 +70,34 @@ def write_workbook(survey: Survey, folder: Path | str, name: str = WORKBOOK_NAME
             cell.font = Font(bold=True)
         ws.column_dimensions["B"].width = 60
         ws.freeze_panes = "C2"
-    # Fixed document dates: the same data give the same workbook content.
+    # Fixed dates (document and zip entries): the same data give the same bytes.
     stamp = dt.datetime(survey.method.year, survey.method.month, 1)
     wb.properties.created = wb.properties.modified = stamp
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    wb.save(path)
+    with path.open("wb") as out:
+        # Workbook.save would date the document and every zip entry with the current time.
+        ExcelWriter(wb, _DatedZip(out, stamp.timetuple()[:6])).save()
     return path
+
+
+class _DatedZip(zipfile.ZipFile):
+    """A zip file whose entries all carry one date (not the time they were written)."""
+
+    def __init__(self, file, date_time: tuple[int, ...]) -> None:
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED)
+        self.date_time = date_time
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.date_time)
+            info.compress_type = self.compression
+            info.external_attr = 0o600 << 16  # what ZipFile.writestr gives a named entry
+            zinfo_or_arcname = info
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        """openpyxl writes sheets through temporary files: their entries too get the date."""
+        data = Path(filename).read_bytes()
+        self.writestr(arcname or Path(filename).name, data, compress_type, compresslevel)

@@ -50,3 +50,16 @@ def test_sheet_counts_are_the_survey_counts(book, survey) -> None:
             shares = sv.shares(survey, item)
             assert values[f"{survey.scale[0].label} (%)"] == pytest.approx(
                 100 * shares[survey.scale[0].id], abs=0.05)
+
+
+def test_same_data_give_the_same_bytes_at_another_time(survey, tmp_path) -> None:
+    """Zip entries are dated to the two-second: a later write must not show it."""
+    import time
+    import zipfile
+
+    first = workbook.write_workbook(survey, tmp_path / "a").read_bytes()
+    time.sleep(2.1)
+    path = workbook.write_workbook(survey, tmp_path / "b")
+    assert path.read_bytes() == first
+    dates = {info.date_time for info in zipfile.ZipFile(path).infolist()}
+    assert dates == {(survey.method.year, survey.method.month, 1, 0, 0, 0)}
