@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bookbuild import uptodate
@@ -30,6 +30,7 @@ class BuildResult:
     pages: list[Path]  # the published HTML pages, in chapter order
     executed: int  # chapters that ran in a kernel (the rest came from the cache)
     seconds: float
+    written: list[Path] = field(default_factory=list)  # files the chapters wrote (e.g. CSV)
 
 
 def build(
@@ -69,6 +70,7 @@ def build(
         pages=[project.output_dir / ch.href for ch in project.chapters],
         executed=sum(not ch.cached for ch in executed),
         seconds=seconds,
+        written=[project.root / rel for ch in executed for rel in ch.files_written],
     )
 
 

@@ -77,6 +77,14 @@ class ChapterCache:
         name = ref.path.as_posix().replace("/", "__")
         return self.folder / f"{name}.json"
 
+    def last_seconds(self, ref: ChapterRef) -> float | None:
+        """How long the chapter's last execution took (valid or not: a scheduling hint)."""
+        try:
+            seconds = json.loads(self._entry_path(ref).read_text(encoding="utf-8"))["seconds"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return float(seconds) if isinstance(seconds, int | float) else None
+
     def load(self, ref: ChapterRef, key: str) -> dict | None:
         """The stored entry when still valid for `key`, else None."""
         try:

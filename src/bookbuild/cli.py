@@ -81,12 +81,12 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from bookbuild.build import build
+    from bookbuild.build import BuildResult, build
     from bookbuild.kernels import keep_servers
     from bookbuild.preview import preview
 
-    def build_once() -> None:
-        build(args.root, only_html=args.html_only, debug=args.debug)
+    def build_once() -> BuildResult:
+        return build(args.root, only_html=args.html_only, debug=args.debug)
 
     with keep_servers():  # a rebuild reuses the kernels' fork server and its imports
         preview(args.root, port=args.port, build_once=build_once)

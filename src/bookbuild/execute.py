@@ -10,6 +10,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,13 +74,11 @@ def execute_book(
     then: Callable[[ExecutedChapter], object] | None = None,
 ) -> list[ExecutedChapter]:
     """Execute (or reuse from cache) every chapter; results in chapter order. By default one
-    kernel per core, at most MAX_JOBS (each kernel holds its own copy of the libraries);
-    forked kernels share the server's libraries, so then two per core: while one waits for
-    a message, the other computes. `then` runs on each chapter as soon as it is ready, in a
-    thread, while the others still execute (e.g. the chapter's pandoc parse)."""
+    kernel per core, at most MAX_JOBS (more only share the cores: measured, the longest
+    chapter then ends later, and so does the build). `then` runs on each chapter as soon as
+    it is ready, in a thread, while the others still execute (e.g. its pandoc parse)."""
     refs = list(project.chapters if chapters is None else chapters)
-    per_core = 2 if KernelFactory.forks(project) else 1
-    jobs = jobs or min(MAX_JOBS, per_core * (os.cpu_count() or 2))
+    jobs = jobs or min(MAX_JOBS, os.cpu_count() or 2)
     work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None), then)
     try:
         asyncio.get_running_loop()
@@ -145,7 +144,11 @@ async def _execute_all(
             await asyncio.to_thread(then, result)
         return result
 
-    tasks = [asyncio.ensure_future(one(ref)) for ref in refs]
+    # Longest first (the semaphore lets waiters in in order): the longest chapter would
+    # otherwise start last and run alone at the end.
+    started = {ref: asyncio.ensure_future(one(ref))
+               for ref in sorted(refs, key=lambda r: -_expected_cost(project, store, r))}
+    tasks = [started[ref] for ref in refs]
     try:
         results = await asyncio.gather(*tasks)
     except BaseException:
@@ -178,8 +181,11 @@ async def _chapter(
         files = {"read": entry["files_read"], "written": entry.get("files_written", [])}
     else:
         progress(ref, "executing" if needs_kernel(project, cells) else "rendering")
+        started = time.perf_counter()
         results, files, values = await _run(project, ref, cells, kernels)
-        store.store(ref, key, _to_entry(cells, results, values, files))
+        fresh = _to_entry(cells, results, values, files)
+        fresh["seconds"] = round(time.perf_counter() - started, 2)
+        store.store(ref, key, fresh)
     rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
     await asyncio.to_thread(ensure_png_twins, rendered.figures, project.build_dir / "png")
     result = ExecutedChapter(
@@ -195,6 +201,21 @@ async def _chapter(
         progress(ref, "done")
     _publish_labelled(project, result)
     return result
+
+
+def _expected_cost(project: Project, store: cachemod.ChapterCache, ref: ChapterRef) -> float:
+    """Seconds of the chapter's last execution; before any, the number of requests its kernel
+    will answer (code cells and inline expressions) as a stand-in. Ties keep book order."""
+    seconds = store.last_seconds(ref)
+    if seconds is not None:
+        return seconds
+    try:
+        cells = _raw_cells(project, ref)
+    except BuildError:
+        return 0.0  # reported when the chapter itself is read
+    code = sum(c.cell_type == "code" for c in cells)
+    return 0.01 * (code + sum(len(find_inline(c.source)) for c in cells
+                              if c.cell_type == "markdown"))
 
 
 def _code_sequence(cells: list[_Cell]) -> list:
@@ -384,15 +405,19 @@ class _KernelSession:
         return CellResult(cell.number, "code", cell.source, cell.options, outputs)
 
     async def _inline(self, cell: _Cell) -> list[str]:
-        """The cell's inline expressions, in one request (one per expression costs a round
-        trip each); each displays its value, so a failure is the expression after the last."""
-        show = f"__import__({kernel_startup.MODULE_NAME!r}).show_inline"
-        code = "\n".join(f"{show}((\n{expr.code}\n))" for expr in cell.inline)
+        """The cell's inline expressions, in one request and one reply (one per expression
+        costs a round trip each); a failure is the expression after the last value shown."""
+        kernel = f"__import__({kernel_startup.MODULE_NAME!r})"
+        # The values computed before a failing expression are shown all the same (finally).
+        code = "\n".join(["try:", *(f"    {kernel}.keep_inline((\n{expr.code}\n))"
+                                    for expr in cell.inline),
+                           f"finally:\n    {kernel}.show_inline_values()"])
 
         def where(outputs: list[dict]) -> str:
             # A syntax error stops the whole request before any value: find it by compiling.
-            failed = min(len(_inline_values(outputs)), _first_invalid(cell.inline),
-                         len(cell.inline) - 1)
+            invalid = _first_invalid(cell.inline)
+            shown = len(_inline_values(outputs))
+            failed = min(invalid if invalid < len(cell.inline) else shown, len(cell.inline) - 1)
             return f"celle {cell.number} (`{{python}} {cell.inline[failed].code}`)"
 
         values = _inline_values(await self._execute(code, where, history=False))
@@ -506,12 +531,8 @@ def _first_invalid(inline: list[InlineExpr]) -> int:
 
 
 def _inline_values(outputs: list[dict]) -> list[str]:
-    values = []
-    for output in outputs:
-        value = output.get("data", {}).get(kernel_startup.INLINE_MIME)
-        if value is not None:
-            values.append("".join(value) if isinstance(value, list) else str(value))
-    return values
+    found = _private_output(outputs, kernel_startup.INLINE_MIME)
+    return [str(v) for v in json.loads(found)] if found else []
 
 
 def _private_output(outputs: list[dict], mime: str) -> str | None:

@@ -40,6 +40,7 @@ def main(argv: list[str]) -> None:
     # figures go to the inline backend as in a kernel started the usual way.
     os.environ["JPY_PARENT_PID"] = str(os.getpid())
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # as kernel_startup.install() sets it
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does; the shell puts it back in each kernel
     failed = _preload(root, [*KERNEL_MODULES, *modules])

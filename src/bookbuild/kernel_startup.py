@@ -18,7 +18,8 @@ MODULE_NAME = "_bookbuild_kernel"
 INLINE_MIME = "application/x-bookbuild-inline"
 FILES_MIME = "application/x-bookbuild-files"
 
-_state: dict = {"root": "", "excluded": (), "read": set(), "written": set(), "busy": False}
+_state: dict = {"root": "", "excluded": (), "read": set(), "written": set(), "busy": False,
+               "inline": []}
 
 
 def install(root: str, excluded: list[str]) -> dict:
@@ -127,11 +128,18 @@ def _record(path: str, kind: str) -> None:
     _state[kind].add(rel)
 
 
-def show_inline(value) -> None:
-    """Display str(value) of an inline expression under a private MIME type."""
+def keep_inline(value) -> None:
+    """Keep str(value) of an inline expression for `show_inline_values`."""
+    _state["inline"].append(str(value))
+
+
+def show_inline_values() -> None:
+    """Display the values kept so far, as one JSON list under a private MIME type (one message
+    for a paragraph's expressions), and forget them."""
     from IPython.display import display
 
-    display({INLINE_MIME: str(value)}, raw=True)
+    values, _state["inline"] = _state["inline"], []
+    display({INLINE_MIME: json.dumps(values)}, raw=True)
 
 
 def show_files() -> None:

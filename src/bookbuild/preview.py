@@ -124,15 +124,17 @@ def _interesting(change, path: str) -> bool:
     )
 
 
-def preview(root: Path, *, port: int = 4321, build_once: Callable[[], None]) -> None:
+def preview(root: Path, *, port: int = 4321, build_once: Callable[[], object]) -> None:
     """Serve `root`'s output folder until Ctrl-C, calling `build_once` now and after changes.
 
     `build_once` raises BuildError for a failed build; the message is shown in the browser.
+    It may return a result with `written`: files the build itself wrote in watched folders
+    (e.g. a chapter's CSV under data/); their change alone starts no rebuild.
     """
     from watchfiles import watch
 
     state = BuildState()
-    _run_build(build_once, state)
+    own = _run_build(build_once, state)
     project = load_project(root)
     server = make_server(project.output_dir, port, state)
     thread = threading.Thread(target=server.serve_forever, name="preview-http", daemon=True)
@@ -140,19 +142,33 @@ def preview(root: Path, *, port: int = 4321, build_once: Callable[[], None]) -> 
     print(f"Forhåndsvisning: http://127.0.0.1:{port}/  (Ctrl-C avslutter)", flush=True)
     try:
         for changes in watch(*watched_paths(project), watch_filter=_interesting, debounce=400):
-            names = sorted({Path(p).name for _, p in changes})
-            print(f"Endret: {', '.join(names)}", flush=True)
-            _run_build(build_once, state)
+            paths = {Path(p) for _, p in changes}
+            edited = sorted(p.name for p in paths if own.get(p) != _digest(p))
+            if not edited:
+                continue  # only the build's own files, as it left them
+            print(f"Endret: {', '.join(edited)}", flush=True)
+            own = _run_build(build_once, state)
     finally:
         server.shutdown()
         server.server_close()
 
 
-def _run_build(build_once: Callable[[], None], state: BuildState) -> None:
+def _run_build(build_once: Callable[[], object], state: BuildState) -> dict[Path, str | None]:
+    """Build; returns the digests of the files the build wrote, as it left them."""
     try:
-        build_once()
+        result = build_once()
     except BuildError as exc:
         print(f"Feil: {exc}", flush=True)
         state.finished(str(exc))
-    else:
-        state.finished(None)
+        return {}
+    state.finished(None)
+    return {Path(p): _digest(Path(p)) for p in getattr(result, "written", [])}
+
+
+def _digest(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

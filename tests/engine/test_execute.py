@@ -163,6 +163,31 @@ def test_failing_inline_expression_is_reported(tmp_path):
         execute_book(project, project.chapters[2:])
 
 
+@pytest.mark.parametrize(("bad", "error"), [("1 / 0", "ZeroDivisionError"),
+                                            ("1 +* 2", "SyntaxError")])
+def test_failure_among_a_paragraphs_expressions_names_that_expression(tmp_path, bad, error):
+    """A paragraph's expressions are evaluated in one request; the message still names the
+    one that failed, not its neighbours."""
+    root = copy_book(tmp_path / "book")
+    text = f"Først `{{python}} 1 + 1`, så `{{python}} {bad}`, til slutt `{{python}} 'tre'`."
+    write_chapter(root, "chapters/data.ipynb", [new_markdown_cell(text)])
+    project = load_project(root)
+    with pytest.raises(BuildError) as caught:
+        execute_book(project, project.chapters[2:])
+    first_line = str(caught.value).splitlines()[0]
+    assert f"(`{{python}} {bad}`)" in first_line
+    assert error in first_line
+
+
+def test_a_paragraphs_values_keep_their_order_and_text(tmp_path):
+    root = copy_book(tmp_path / "book")
+    text = "A `{python} 1 + 1`, B `{python} 'x' * 3`, C `{python} [1, 2]` og `{python} None`."
+    write_chapter(root, "chapters/data.ipynb", [new_markdown_cell(text)])
+    project = load_project(root)
+    markdown = execute_book(project, project.chapters[2:])[0].markdown
+    assert "A 2, B xxx, C [1, 2] og None." in markdown
+
+
 def test_kernel_from_another_python_is_rejected(tmp_path):
     project = load_project(copy_book(tmp_path / "book"))
     session = execmod._KernelSession(project, project.chapters[1], KernelFactory(project))

@@ -50,8 +50,30 @@ def wait_for(predicate, what: str, proc: subprocess.Popen):
 
 @pytest.fixture
 def preview(tmp_path):
+    yield from _preview(tmp_path)
+
+
+@pytest.fixture
+def preview_writing_data(tmp_path):
+    """The minibook with a chapter that writes a file under the watched data/ folder."""
+    def prepare(root: Path) -> None:
+        import nbformat
+
+        path = root / "chapters" / "01-innledning.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "#| output: false\nfrom pathlib import Path\n"
+            "Path('data/avledet.csv').write_text('a,b\\n1,2\\n')"))
+        nbformat.write(nb, path)
+
+    yield from _preview(tmp_path, prepare)
+
+
+def _preview(tmp_path, prepare=None):
     root = tmp_path / "minibook"
     shutil.copytree(FIXTURE, root)
+    if prepare:
+        prepare(root)
     port = free_port()
     log = (tmp_path / "preview.log").open("w+b")
     proc = subprocess.Popen(
@@ -96,3 +118,22 @@ def test_data_edit_rebuilds_and_the_page_reloads(preview):
     rebuild = output.split("Endret:", 1)[1]
     assert "chapters/01-innledning.ipynb: executing" in rebuild
     assert "chapters/02-resultater.ipynb: cached" in rebuild
+
+
+def test_files_the_build_writes_start_no_rebuild(preview_writing_data):
+    """A chapter writing under data/ (a watched folder) must not make the preview rebuild
+    after each build: the file is the build's own, as the build left it."""
+    root, base, proc, log = preview_writing_data
+    first = wait_for(lambda: (s := state(base)) and s["version"] >= 1 and s, "first build", proc)
+    assert first["error"] is None
+    assert (root / "data" / "avledet.csv").is_file()
+    time.sleep(3)  # the watcher reports changes within about a second
+    assert state(base)["version"] == first["version"]
+    data = root / "data" / "bedrifter.yaml"
+    data.write_text(data.read_text(encoding="utf-8").replace("ansatte: 120", "ansatte: 1120"),
+                    encoding="utf-8")
+    later = wait_for(lambda: (s := state(base)) and s["version"] > first["version"] and s,
+                     "rebuild after the data edit", proc)
+    time.sleep(3)
+    assert state(base)["version"] == later["version"]
+    assert log.read_text(encoding="utf-8").count("Endret:") == 1
