@@ -18,8 +18,8 @@ times, and prints the median wall time and the peak memory of the build's proces
 
 Peak memory is the largest sum of PSS (proportional set size: a page shared by n processes
 counts 1/n in each; RSS where the system has no PSS) over the build process and all its
-descendants (fork server, kernels, pandoc, pagefind), sampled every 20 ms: short-lived peaks
-between two samples are missed.
+descendants (fork server, kernels, pandoc, pagefind), sampled every 250 ms (reading PSS is
+not free): short-lived peaks between two samples are missed.
 
 The CPU column (user + system time of the build and all processes it started, from
 getrusage) is the number to trust on a busy machine, where wall time mostly measures waiting.
@@ -143,7 +143,12 @@ def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
             with contextlib.suppress(psutil.Error, OSError):
                 total += _proportional_size(proc.pid) or proc.memory_info().rss
         peak[0] = max(peak[0], total)
-        time.sleep(0.02)
+        time.sleep(SAMPLE_EVERY)
+
+
+# Reading a process's PSS costs the kernel a walk of its pages (~4 ms for a kernel): sampled
+# every 20 ms, the sampler alone would take a core from the build it measures.
+SAMPLE_EVERY = 0.25
 
 
 def _proportional_size(pid: int) -> int | None:
