@@ -77,9 +77,11 @@ def build(
 def _check_and_execute(project: Project, progress, execute_book) -> list:
     """The project's check runs while the chapters execute (each on its own core). Its
     problems win over a chapter's failure: bad data explains the failure better."""
-    from bookbuild.assemble import ensure_parsed
-
     def parse(chapter) -> None:  # while the other chapters execute; assembling reuses it
+        if chapter.cached:
+            return  # its markdown was parsed when it executed (a no-op build needs no pandoc)
+        from bookbuild.assemble import ensure_parsed
+
         ensure_parsed(chapter.markdown, project.build_dir / "ast", what=chapter.ref.path.as_posix())
 
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from bookbuild.errors import BuildError
 
@@ -25,6 +28,14 @@ class PandocResult:
 
 @cache
 def pandoc_path() -> str:
+    """The binary the pypandoc-binary wheel ships, found without importing pypandoc (whose
+    import costs more than a whole no-op build's other work); pypandoc's own search else."""
+    spec = importlib.util.find_spec("pypandoc")
+    name = "pandoc.exe" if os.name == "nt" else "pandoc"
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder) / "files" / name
+        if candidate.is_file():
+            return str(candidate)
     import pypandoc
 
     return pypandoc.get_pandoc_path()
