@@ -7,7 +7,9 @@ Settings under `[tool.bookbuild]` in pyproject.toml:
 
 A module imported by the server is not imported again by a chapter, so its import-time reads
 of project files happen once, in the server: the server reports them, and they count as read
-by every chapter that ran (a change to them re-runs every chapter, as it must).
+by every chapter that ran (a change to them re-runs every chapter, as it must). List only
+modules that start no threads or processes when imported: a fork copies the importing thread
+alone. A module that fails to import is skipped (see `_build/logs/forkserver.log`).
 """
 
 from __future__ import annotations
