@@ -52,7 +52,7 @@ def main(argv: list[str]) -> None:
     ready = {"read": sorted(_preload_reads), "failed": failed}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
-    _Server(listener).serve()
+    _Server(listener, socket_path).serve()
 
 
 def _preload(root: str, modules: list[str]) -> list[str]:
@@ -89,8 +89,9 @@ def _audit(event: str, args: tuple) -> None:
 
 
 class _Server:
-    def __init__(self, listener: socket.socket) -> None:
+    def __init__(self, listener: socket.socket, socket_path: str) -> None:
         self.listener = listener
+        self.socket_path = socket_path
         self.selector = selectors.DefaultSelector()
         self.kernels: dict[int, socket.socket] = {}  # pid -> its launcher's connection
         self.selector.register(listener, selectors.EVENT_READ, "accept")
@@ -163,6 +164,11 @@ class _Server:
         for pid in list(self.kernels):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+        # The socket and its private folder go too (the build removes them as well, unless
+        # it was killed: then this is the only clean-up).
+        with contextlib.suppress(OSError):
+            os.unlink(self.socket_path)
+            os.rmdir(os.path.dirname(self.socket_path))
         os._exit(0)
 
     def close_in_child(self) -> None:

@@ -137,3 +137,19 @@ def test_kept_server_is_reused_until_a_preloaded_file_changes(tmp_path):
     assert not psutil.pid_exists(int(third)) or not _running(int(third))
     first_alone = server_of_fresh_run()
     assert not _running(int(first_alone))  # outside keep_servers a build stops its server
+
+
+def test_server_stops_and_cleans_up_when_its_build_goes(tmp_path):
+    """The build holds the server's stdin; when the build dies, the pipe closes: the server
+    exits and removes its socket folder, with no help from the (dead) build."""
+    from bookbuild.kernels import _ForkServer
+
+    project = load_project(copy_book(tmp_path / "book"))
+    server = _ForkServer(project, [], ("x",))
+    server.wait_ready()
+    folder = Path(server.socket_path).parent
+    assert folder.is_dir()
+    server.process.stdin.close()  # what the build's death does to the pipe
+    server.process.wait(10)
+    assert not folder.exists()
+    server.log.close()
