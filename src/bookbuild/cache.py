@@ -47,6 +47,12 @@ def code_digest(project: Project) -> str:
     return digest.hexdigest()
 
 
+def in_code_digest(rel: str) -> bool:
+    """Whether the project file `rel` (e.g. one a kernel read while importing) is part of
+    `code_digest` already, and so needs no place among a chapter's data files."""
+    return rel.startswith("src/") and rel.endswith(".py")
+
+
 def fingerprint(parts: Iterable[object]) -> str:
     """A stable hash of JSON-able parts."""
     digest = hashlib.sha256()

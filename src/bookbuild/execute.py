@@ -135,7 +135,7 @@ async def _execute_all(
     limit = asyncio.Semaphore(jobs)
     store = cachemod.ChapterCache(project)
     code = cachemod.code_digest(project)
-    kernels = KernelFactory(project, code)
+    kernels = KernelFactory(project, code, not_data(project))
 
     async def one(ref: ChapterRef) -> ExecutedChapter:
         async with limit:
@@ -318,7 +318,8 @@ async def _run(
     finally:
         await session.shutdown()
     # What the fork server's preloaded modules read, this chapter did not have to read again.
-    read = sorted({*files["read"], *kernels.preload_reads} - set(files["written"]))
+    read = sorted(rel for rel in {*files["read"], *kernels.preload_reads} - set(files["written"])
+                  if not cachemod.in_code_digest(rel))
     return results, {**files, "read": read}, session.inline_values
 
 
@@ -504,9 +505,14 @@ def _being_cancelled() -> bool:
     return task is not None and task.cancelling() > 0
 
 
+def not_data(project: Project) -> list[str]:
+    """Folders whose files a kernel may read but that are never data dependencies."""
+    return [*NOT_DATA, project.output_dir.name]
+
+
 def _startup_code(project: Project) -> str:
     source = Path(kernel_startup.__file__).read_text(encoding="utf-8")
-    excluded = [*NOT_DATA, project.output_dir.name]
+    excluded = not_data(project)
     name = kernel_startup.MODULE_NAME
     return "\n".join(
         [

@@ -5,10 +5,11 @@ Starting a kernel the usual way costs a new Python and every import again (about
 chapter before its first line runs). A forked kernel starts with those imports already done,
 yet is still its own process: nothing a chapter does reaches another chapter or the server.
 
-    python -m bookbuild.forkserver SOCKET ROOT MODULE...
+    python -m bookbuild.forkserver SOCKET ROOT EXCLUDED MODULE...
 
 It imports the MODULEs (the project's `kernel-preload` list), prints one JSON line
-`{"read": [...]}` (files under ROOT read while importing: every chapter depends on them), then
+`{"read": [...]}` (files under ROOT read while importing, outside the folders named in the
+JSON list EXCLUDED, as a kernel records them: every chapter depends on them), then
 serves: a launcher (`bookbuild.fork_kernel`, the kernel command jupyter_client starts) connects
 to SOCKET, passes its stdin/stdout/stderr and its request, and gets back `{"pid": N}`, later
 `{"exit": code}`. When the launcher's connection closes (jupyter_client killed it), the kernel is
@@ -27,15 +28,17 @@ import socket
 import sys
 import traceback
 
+from bookbuild.kernel_startup import project_file
+
 # What a kernel imports while it starts (the debugger alone is a fifth of a second).
 KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
                   "ipykernel.debugger"]
 _preload_reads: set[str] = set()
-_recording = {"root": "", "on": False}
+_recording: dict = {"root": "", "excluded": (), "on": False}
 
 
 def main(argv: list[str]) -> None:
-    socket_path, root, *modules = argv
+    socket_path, root, excluded, *modules = argv
     # ipykernel reads these when it is imported: the kernels' parent is this server, and
     # figures go to the inline backend as in a kernel started the usual way.
     os.environ["JPY_PARENT_PID"] = str(os.getpid())
@@ -43,7 +46,7 @@ def main(argv: list[str]) -> None:
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # as kernel_startup.install() sets it
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does; the shell puts it back in each kernel
-    failed = _preload(root, [*KERNEL_MODULES, *modules])
+    failed = _preload(root, json.loads(excluded), [*KERNEL_MODULES, *modules])
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(16)
@@ -55,12 +58,12 @@ def main(argv: list[str]) -> None:
     _Server(listener, socket_path).serve()
 
 
-def _preload(root: str, modules: list[str]) -> list[str]:
+def _preload(root: str, excluded: list[str], modules: list[str]) -> list[str]:
     """Import `modules`, recording the files under `root` they read. A module that fails to
     import is skipped: the chapter importing it gets the error, with its cell named."""
     import importlib
 
-    _recording.update(root=os.path.realpath(root), on=True)
+    _recording.update(root=os.path.realpath(root), excluded=tuple(excluded), on=True)
     sys.addaudithook(_audit)
     sys.path.insert(0, "")  # what a kernel's shell sees: modules in the project root
     failed = []
@@ -82,10 +85,10 @@ def _audit(event: str, args: tuple) -> None:
     path, mode = (tuple(args) + (None, None))[:2]
     if not isinstance(path, (str, bytes)) or (isinstance(mode, str) and "r" not in mode):
         return
-    full = os.path.realpath(os.fsdecode(path))
-    root = _recording["root"]
-    if full.startswith(root + os.sep) and "__pycache__" not in full and os.path.isfile(full):
-        _preload_reads.add(os.path.relpath(full, root).replace(os.sep, "/"))
+    rel = project_file(os.fsdecode(path), _recording["root"], _recording["excluded"],
+                       must_exist=True)
+    if rel is not None:
+        _preload_reads.add(rel)
 
 
 class _Server:

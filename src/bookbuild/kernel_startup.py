@@ -117,15 +117,21 @@ def _reads(mode, flags) -> bool:
 
 
 def _record(path: str, kind: str) -> None:
+    rel = project_file(path, _state["root"], _state["excluded"], must_exist=kind == "read")
+    if rel is not None:
+        _state[kind].add(rel)
+
+
+def project_file(path: str, root: str, excluded, *, must_exist: bool) -> str | None:
+    """`path` relative to the (real) `root`, or None when it is outside it or in an excluded
+    folder (the environment, work and output folders: never data)."""
     full = os.path.realpath(path)
-    root = _state["root"]
-    if not full.startswith(root + os.sep) or (kind == "read" and not os.path.isfile(full)):
-        return
+    if not full.startswith(root + os.sep) or (must_exist and not os.path.isfile(full)):
+        return None
     rel = os.path.relpath(full, root).replace(os.sep, "/")
-    parts = rel.split("/")
-    if any(part in _state["excluded"] for part in parts[:-1]):
-        return
-    _state[kind].add(rel)
+    if any(part in excluded for part in rel.split("/")[:-1]):
+        return None
+    return rel
 
 
 def keep_inline(value) -> None:

@@ -39,9 +39,11 @@ class KernelFactory:
     """Kernel managers for the chapters of one build; the fork server starts at the first
     kernel (a build whose chapters all come from the cache starts none)."""
 
-    def __init__(self, project: Project, code: str = "") -> None:
+    def __init__(self, project: Project, code: str = "", excluded: list[str] | None = None
+                 ) -> None:
         self.project = project
         self.code = code  # the project's code digest: a kept server with other code is stale
+        self.excluded = list(excluded or [])  # folders whose files are never data
         self.fork = self.forks(project)
         self.preload_reads: list[str] = []
         self._server: asyncio.Task | None = None
@@ -73,7 +75,7 @@ class KernelFactory:
             return kept
         if kept is not None:
             kept.stop()
-        server = _ForkServer(self.project, modules, key)
+        server = _ForkServer(self.project, modules, key, self.excluded)
         try:
             await asyncio.to_thread(server.wait_ready)
         except BaseException:
@@ -119,7 +121,8 @@ def keep_servers() -> Iterator[None]:
 class _ForkServer:
     """The `python -m bookbuild.forkserver` process and its socket."""
 
-    def __init__(self, project: Project, modules: list[str], key: tuple) -> None:
+    def __init__(self, project: Project, modules: list[str], key: tuple,
+                 excluded: list[str] | None = None) -> None:
         self.key = key
         self.root = project.root
         self.reads: list[str] = []
@@ -132,7 +135,7 @@ class _ForkServer:
         self.log = (logs / "forkserver.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bookbuild.forkserver", self.socket_path, str(self.root),
-             *modules],
+             json.dumps(excluded or []), *modules],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
             cwd=str(self.root), start_new_session=True,  # Ctrl-C goes to the build only
         )

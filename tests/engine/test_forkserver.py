@@ -47,8 +47,11 @@ def test_a_chapter_changes_nothing_in_another(tmp_path):
 def test_reads_of_preloaded_modules_are_dependencies_of_every_chapter(tmp_path):
     root = copy_book(tmp_path / "book")
     (root / "data" / "terskel.txt").write_text("7", encoding="utf-8")
+    (root / ".venv").mkdir()
+    (root / ".venv" / "pakke.txt").write_text("ikke data", encoding="utf-8")
     (root / "forhand.py").write_text(
-        "from pathlib import Path\nTERSKEL = Path('data/terskel.txt').read_text()\n",
+        "from pathlib import Path\nTERSKEL = Path('data/terskel.txt').read_text()\n"
+        "PAKKE = Path('.venv/pakke.txt').read_text()  # an installed library's own file\n",
         encoding="utf-8")
     _settings(root, 'kernel-preload = ["forhand"]')
     _chapters(root, {"a": "import sys\nprint('lastet', 'forhand' in sys.modules)\n"
@@ -58,6 +61,7 @@ def test_reads_of_preloaded_modules_are_dependencies_of_every_chapter(tmp_path):
     assert "lastet True" in first.markdown  # imported by the server, not by the chapter
     assert "terskel 7" in first.markdown
     assert "data/terskel.txt" in first.files_read
+    assert not [f for f in first.files_read if f.startswith(".venv/")]  # never data
     (root / "data" / "terskel.txt").write_text("8", encoding="utf-8")
     again = execute_book(project)[1]
     assert not again.cached
@@ -145,7 +149,7 @@ def test_server_stops_and_cleans_up_when_its_build_goes(tmp_path):
     from bookbuild.kernels import _ForkServer
 
     project = load_project(copy_book(tmp_path / "book"))
-    server = _ForkServer(project, [], ("x",))
+    server = _ForkServer(project, [], ("x",), [])
     server.wait_ready()
     folder = Path(server.socket_path).parent
     assert folder.is_dir()

@@ -127,3 +127,23 @@ def test_two_clean_builds_are_byte_identical(tmp_path):
     one, two = tree(first / "_book"), tree(second / "_book")
     assert one.keys() == two.keys()
     assert [name for name in one if one[name] != two[name]] == []
+
+
+def test_project_code_is_covered_by_the_code_digest_not_listed_as_data(tmp_path):
+    """A file counts as a chapter's data only if the code digest does not cover it already:
+    a change to src/**/*.py must change the digest (so every chapter re-runs), and those are
+    the only files left out of the data list."""
+    from bookbuild.cache import code_digest, in_code_digest
+    from bookbuild.project import load_project
+
+    root = make_book(tmp_path)
+    module = root / "src" / "pakke" / "verdier.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("VERDI = 1\n", encoding="utf-8")
+    project = load_project(root)
+    before = code_digest(project)
+    module.write_text("VERDI = 2\n", encoding="utf-8")
+    assert code_digest(project) != before
+    assert in_code_digest("src/pakke/verdier.py")
+    assert not in_code_digest("data/malinger.yaml")
+    assert not in_code_digest("hjelp.py")  # outside src/: not in the digest, so it is data
