@@ -204,8 +204,8 @@ async def _chapter(
 
 
 def _expected_cost(project: Project, store: cachemod.ChapterCache, ref: ChapterRef) -> float:
-    """Seconds of the chapter's last execution; before any, the number of requests its kernel
-    will answer (code cells and inline expressions) as a stand-in. Ties keep book order."""
+    """Seconds of the chapter's last execution; before any, the amount of code it runs (code
+    cells and inline expressions, about 10 ms each) as a stand-in. Ties keep book order."""
     seconds = store.last_seconds(ref)
     if seconds is not None:
         return seconds
