@@ -37,22 +37,25 @@ def test_edits_load(records) -> None:
     assert load_record(EDITS, Edits, root=ROOT) == records.edits
 
 
+def _edits_with(tmp_path, edit: str) -> Path:
+    """An edits file listing only the Forord's chapter id and the one `edit` (flow mapping)."""
+    path = tmp_path / "edits.yaml"
+    path.write_text("artifacts: [{id: sidetall, description: sidetall}]\n"
+                    f"chapters: {{index.ipynb: sec-forord}}\nedits:\n  - {edit}\n",
+                    encoding="utf-8")
+    return path
+
+
 def test_edit_without_change_is_rejected(tmp_path) -> None:
-    bad = tmp_path / "edits.yaml"
-    bad.write_text("artifacts: [{id: sidetall, description: sidetall}]\n"
-                   "chapters: {index.ipynb: sec-forord}\nedits:\n"
-                   "  - {chapter: index.ipynb, section: Forord, kind: typo, original: a, "
-                   "edited: a, note: x}\n", encoding="utf-8")
+    bad = _edits_with(tmp_path, "{chapter: index.ipynb, section: Forord, kind: typo, "
+                                "original: a, edited: a, note: x}")
     with pytest.raises(RecordError, match="nothing was edited"):
         load_record(bad, Edits)
 
 
 def test_edit_in_an_unlisted_chapter_is_rejected(tmp_path) -> None:
-    bad = tmp_path / "edits.yaml"
-    bad.write_text("artifacts: [{id: sidetall, description: sidetall}]\n"
-                   "chapters: {index.ipynb: sec-forord}\nedits:\n"
-                   "  - {chapter: chapters/sammendrag.ipynb, section: Sammendrag, kind: typo, "
-                   "original: a, edited: b, note: x}\n", encoding="utf-8")
+    bad = _edits_with(tmp_path, "{chapter: chapters/sammendrag.ipynb, section: Sammendrag, "
+                                "kind: typo, original: a, edited: b, note: x}")
     with pytest.raises(RecordError, match=r"edits\[0\]\.chapter: .*not listed under `chapters`"):
         load_record(bad, Edits)
 
