@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 import shutil
-import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -84,12 +82,18 @@ def _check_and_execute(project: Project, progress, execute_book) -> list:
 
         ensure_parsed(chapter.markdown, project.build_dir / "ast", what=chapter.ref.path.as_posix())
 
+    from bookbuild.checkrun import stop_isolated
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        checking = pool.submit(run_check, project, raise_on_problems=True, reuse=True)
+        checking = pool.submit(run_check, project, raise_on_problems=True, reuse=True,
+                               isolated=True)
         try:
             executed = execute_book(project, progress=progress, then=parse)
         except BuildError:
             checking.result()
+            raise
+        except BaseException:
+            stop_isolated()  # interrupted: the hook's process must not outlive the build
             raise
         checking.result()
     return executed
@@ -136,52 +140,38 @@ def _write_site(book, stage: Path, pdf_name: str | None, project: Project) -> No
 
 
 def run_check(
-    project: Project, *, raise_on_problems: bool = False, reuse: bool = False
+    project: Project, *, raise_on_problems: bool = False, reuse: bool = False,
+    isolated: bool = False,
 ) -> list[str]:
     """Run `[tool.bookbuild] check = "module:function"`; returns its list of problems.
 
-    With `reuse`, the last result is reused while no file the hook looked at has changed."""
+    With `reuse`, the last result is reused while no file the hook looked at has changed;
+    with `isolated`, the hook runs in a child process (see `bookbuild.checkrun`)."""
+    from bookbuild.checkrun import call_hook, run_isolated
+
     spec = project.engine.get("check")
     if not spec:
         return []
-    module_name, _, func_name = str(spec).partition(":")
-    if not module_name or not func_name:
-        raise BuildError(f'pyproject.toml: check = "{spec}" must be "module:function"')
-
-    def check() -> list[str]:  # imported only when run: a reused result needs no import
-        with _importable(project.root):
-            try:
-                func = getattr(importlib.import_module(module_name), func_name)
-            except (ImportError, AttributeError) as exc:
-                raise BuildError(f"pyproject.toml: check hook {spec} not found: {exc}") from None
-        return [str(p) for p in (func(project.root) or [])]
-
+    spec = str(spec)
     if reuse:
         from bookbuild.cache import code_digest
-        from bookbuild.checkcache import cached_check
+        from bookbuild.checkcache import cached_check, run_recorded
+
+        def run() -> tuple[list[str], dict]:
+            if isolated:
+                return run_isolated(project.root, spec)
+            return run_recorded(project.root, lambda: call_hook(project.root, spec))
 
         store = project.build_dir / "check.json"
-        problems = cached_check(project.root, store, f"{spec}\n{code_digest(project)}", check)
+        problems = cached_check(project.root, store, f"{spec}\n{code_digest(project)}", run)
     else:
-        problems = check()
+        problems = call_hook(project.root, spec)
     if problems and raise_on_problems:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise BuildError(
             f"check found {len(problems)} problem(s); correct them and build again:\n{listing}"
         )
     return problems
-
-
-@contextmanager
-def _importable(root: Path) -> Iterator[None]:
-    """Let the hook be imported from the project (root or src/) even when not installed."""
-    extra = [str(p) for p in (root / "src", root) if p.is_dir() and str(p) not in sys.path]
-    sys.path[:0] = extra
-    try:
-        yield
-    finally:
-        for path in extra:
-            sys.path.remove(path)
 
 
 # --- small helpers -----------------------------------------------------------------------

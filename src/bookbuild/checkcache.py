@@ -99,16 +99,17 @@ def still_valid(root: Path, inputs: dict) -> bool:
 
 
 def cached_check(
-    root: Path, store: Path, key: str, func: Callable[[], list[str]]
+    root: Path, store: Path, key: str, run: Callable[[], tuple[list[str], dict]]
 ) -> list[str]:
-    """The problems `func` reports, reused from `store` while key and inputs are unchanged."""
+    """The problems `run` reports (with the inputs it touched, as `run_recorded` returns
+    them), reused from `store` while key and inputs are unchanged."""
     try:
         entry = json.loads(store.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         entry = {}
     if entry.get("key") == key and still_valid(root, entry.get("inputs", {})):
         return list(entry["problems"])
-    problems, inputs = run_recorded(root, func)
+    problems, inputs = run()
     store.parent.mkdir(parents=True, exist_ok=True)
     tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"key": key, "inputs": inputs, "problems": problems}),

@@ -1,0 +1,103 @@
+"""The project's check hook (`[tool.bookbuild] check = "module:function"`), in-process or in a
+process of its own.
+
+The build runs the hook beside the chapters' kernels. In the build's own process its
+pure-Python work would hold the GIL that the kernels' message loop needs, and every chapter
+would wait for it; in a child process (`python -m bookbuild.checkrun ROOT SPEC RESULT`) it only
+shares the cores.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bookbuild.errors import BuildError
+
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.Lock()
+
+
+def call_hook(root: Path, spec: str) -> list[str]:
+    """Import the hook named by `spec` and return the problems it reports for `root`."""
+    module_name, _, func_name = spec.partition(":")
+    if not module_name or not func_name:
+        raise BuildError(f'pyproject.toml: check = "{spec}" must be "module:function"')
+    with _importable(root):
+        try:
+            func = getattr(importlib.import_module(module_name), func_name)
+        except (ImportError, AttributeError) as exc:
+            raise BuildError(f"pyproject.toml: check hook {spec} not found: {exc}") from None
+    return [str(p) for p in (func(root) or [])]
+
+
+@contextmanager
+def _importable(root: Path) -> Iterator[None]:
+    """Let the hook be imported from the project (root or src/) even when not installed."""
+    extra = [str(p) for p in (root / "src", root) if p.is_dir() and str(p) not in sys.path]
+    sys.path[:0] = extra
+    try:
+        yield
+    finally:
+        for path in extra:
+            sys.path.remove(path)
+
+
+def run_isolated(root: Path, spec: str) -> tuple[list[str], dict]:
+    """The hook's problems and the inputs it touched (see `checkcache.run_recorded`), from a
+    child process. A hook that crashes is a BuildError naming the hook and showing its error."""
+    with tempfile.TemporaryDirectory(prefix="bookbuild-check-") as work:
+        result = Path(work) / "result.json"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bookbuild.checkrun", str(root), spec, str(result)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        with _children_lock:
+            _children.add(proc)
+        try:
+            output = proc.communicate()[0].decode("utf-8", "replace")
+        finally:
+            with _children_lock:
+                _children.discard(proc)
+        if proc.returncode != 0 or not result.is_file():
+            tail = "\n".join(output.strip().splitlines()[-12:])
+            raise BuildError(f"check hook {spec} failed:\n{tail}".rstrip())
+        answer = json.loads(result.read_text(encoding="utf-8"))
+    if "error" in answer:
+        raise BuildError(answer["error"])
+    return answer["problems"], answer["inputs"]
+
+
+def stop_isolated() -> None:
+    """Kill the hooks still running in child processes (the build was interrupted)."""
+    with _children_lock:
+        for proc in _children:
+            proc.kill()
+
+
+def main(argv: list[str]) -> int:
+    from bookbuild.checkcache import run_recorded
+
+    root, spec, result = Path(argv[0]), argv[1], Path(argv[2])
+    try:
+        problems, inputs = run_recorded(root, lambda: call_hook(root, spec))
+        answer: dict = {"problems": problems, "inputs": inputs}
+    except BuildError as exc:
+        answer = {"error": str(exc)}
+    except Exception:
+        traceback.print_exc()
+        return 1
+    result.write_text(json.dumps(answer), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
