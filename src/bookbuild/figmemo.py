@@ -99,8 +99,16 @@ def figure_key(plot, salt: str = "") -> str | None:
     pickled (the plot is then drawn every time)."""
     try:
         parts = [FORMAT, salt, plot, _expression_values(plot), *_settings()]
-        buffer = io.BytesIO()
-        _KeyPickler(buffer).dump(parts)
+    except Exception:  # something plotnine would report when drawing
+        return None
+    return content_hash(parts)
+
+
+def content_hash(value) -> str | None:
+    """Hash of `value` as the key pickler sees it; None when it cannot be pickled."""
+    buffer = io.BytesIO()
+    try:
+        _KeyPickler(buffer).dump(value)
     except Exception:  # unpicklable, or too deep: no memo, never a failed display
         return None
     return hashlib.sha256(buffer.getvalue()).hexdigest()
@@ -116,10 +124,12 @@ def _settings() -> list:
     option_values = sorted((k, v) for k, v in vars(options).items()
                            if not k.startswith("_") and not callable(v)
                            and not isinstance(v, types.ModuleType))
+    # The backend is resolved on first use and does not change what savefig writes.
+    params = sorted((k, v) for k, v in dict.items(matplotlib.rcParams) if k != "backend")
     fonts = sorted((f.fname, f.name, f.style, f.weight) for f in font_manager.fontManager.ttflist)
     return [
         sys.version, plotnine.__version__, matplotlib.__version__,
-        theme_get(), option_values, sorted(dict.items(matplotlib.rcParams)), fonts,
+        theme_get(), option_values, params, fonts,
         _inline_backend(), os.environ.get("SOURCE_DATE_EPOCH"),
     ]
 
