@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bookbuild import cache as cachemod
-from bookbuild import kernel_startup
+from bookbuild import figmemo, kernel_startup
 from bookbuild.cellopts import parse_cell_options
 from bookbuild.errors import BuildError
 from bookbuild.inline import InlineExpr, find_inline, substitute
@@ -373,7 +373,8 @@ class _KernelSession:
         # The user's per-cell limit is for the chapter's cells, not for the engine's own setup.
         limit, self.client.timeout = self.client.timeout, max(self.client.timeout, DEFAULT_TIMEOUT)
         try:
-            outputs = await self._execute(_startup_code(self.project), "oppstart", history=False)
+            code = _startup_code(self.project, self.kernels.code)
+            outputs = await self._execute(code, "oppstart", history=False)
         finally:
             self.client.timeout = limit
         self._verify_python(outputs)
@@ -510,20 +511,26 @@ def not_data(project: Project) -> list[str]:
     return [*NOT_DATA, project.output_dir.name]
 
 
-def _startup_code(project: Project) -> str:
-    source = Path(kernel_startup.__file__).read_text(encoding="utf-8")
+def _startup_code(project: Project, code: str = "") -> str:
+    """Makes kernel_startup and figmemo modules of the kernel (sent as source: the kernel need
+    not import bookbuild) and installs them; the figure memo is keyed by the code digest."""
     excluded = not_data(project)
-    name = kernel_startup.MODULE_NAME
-    return "\n".join(
-        [
-            "import json as _bb_json, sys as _bb_sys, types as _bb_types",
+    memo = {"folder": str(project.build_dir / "figmemo"), "salt": code}
+    lines = ["import json as _bb_json, sys as _bb_sys, types as _bb_types"]
+    for module, name in [(figmemo, kernel_startup.MEMO_MODULE),
+                         (kernel_startup, kernel_startup.MODULE_NAME)]:
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        lines += [
             f"_bb_mod = _bb_types.ModuleType({name!r})",
             f"_bb_sys.modules[{name!r}] = _bb_mod",
-            f"exec(compile({source!r}, 'bookbuild/kernel_startup.py', 'exec'), _bb_mod.__dict__)",
-            f"print(_bb_json.dumps(_bb_mod.install({str(project.root)!r}, {excluded!r})))",
-            "del _bb_json, _bb_sys, _bb_types, _bb_mod",
+            f"exec(compile({source!r}, 'bookbuild/{Path(module.__file__).name}', 'exec'), "
+            "_bb_mod.__dict__)",
         ]
-    )
+    lines += [
+        f"print(_bb_json.dumps(_bb_mod.install({str(project.root)!r}, {excluded!r}, {memo!r})))",
+        "del _bb_json, _bb_sys, _bb_types, _bb_mod",
+    ]
+    return "\n".join(lines)
 
 
 def _first_invalid(inline: list[InlineExpr]) -> int:

@@ -5,11 +5,14 @@ bookbuild). Keeps the user namespace clean: everything lives in the module `_boo
   it: drawing twice costs more than the rest of a chart), reproducibly (fixed SVG ids, no dates);
 - an audit hook records every file the chapter opens under the project root: the files it reads
   are its data dependencies, the files it writes (e.g. a CSV for download) are outputs the
-  cache must be able to restore.
+  cache must be able to restore;
+- plotnine displays go through the figure memo (module `_bookbuild_figmemo`, from figmemo.py)
+  when the engine sent it: an unchanged chart is not drawn again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -17,12 +20,13 @@ import sys
 MODULE_NAME = "_bookbuild_kernel"
 INLINE_MIME = "application/x-bookbuild-inline"
 FILES_MIME = "application/x-bookbuild-files"
+MEMO_MODULE = "_bookbuild_figmemo"
 
 _state: dict = {"root": "", "excluded": (), "read": set(), "written": set(), "busy": False,
-               "inline": []}
+               "inline": [], "capture": None}
 
 
-def install(root: str, excluded: list[str]) -> dict:
+def install(root: str, excluded: list[str], figure_memo: dict | None = None) -> dict:
     """Set up the kernel; returns facts the engine verifies (which Python runs the kernel)."""
     _state["root"] = os.path.realpath(root)
     _state["excluded"] = tuple(excluded)
@@ -33,6 +37,12 @@ def install(root: str, excluded: list[str]) -> dict:
         _setup_figures()
     else:  # importing matplotlib costs more than starting the kernel: only when a chapter does
         sys.meta_path.insert(0, _AfterImport("matplotlib", _setup_figures))
+    if figure_memo and MEMO_MODULE in sys.modules:
+        _state["memo"] = figure_memo
+        if "plotnine" in sys.modules:
+            _setup_memo()
+        else:
+            sys.meta_path.insert(0, _AfterImport("plotnine", _setup_memo))
     return {"prefix": sys.prefix, "executable": sys.executable}
 
 
@@ -91,6 +101,36 @@ def _plotnine_as_svg(shell) -> None:
     shell.config.InlineBackend["figure_format"] = "svg"
 
 
+def _setup_memo() -> None:
+    memo = _state["memo"]
+    sys.modules[MEMO_MODULE].install(memo["folder"], memo["salt"], _state["root"], _Recorder())
+
+
+class _Recorder:
+    """The figure memo's view of the file recording."""
+
+    @contextlib.contextmanager
+    def quiet(self):
+        busy, _state["busy"] = _state["busy"], True
+        try:
+            yield
+        finally:
+            _state["busy"] = busy
+
+    @contextlib.contextmanager
+    def capture(self):
+        outer, _state["capture"] = _state["capture"], set()
+        try:
+            yield _state["capture"]
+        finally:
+            inner, _state["capture"] = _state["capture"], outer
+            if outer is not None:
+                outer.update(inner)
+
+    def add_reads(self, rels: list[str]) -> None:
+        _state["read"].update(rels)
+
+
 def _audit(event: str, args: tuple) -> None:
     if event != "open" or _state["busy"]:
         return
@@ -120,6 +160,8 @@ def _record(path: str, kind: str) -> None:
     rel = project_file(path, _state["root"], _state["excluded"], must_exist=kind == "read")
     if rel is not None:
         _state[kind].add(rel)
+        if kind == "read" and _state["capture"] is not None:
+            _state["capture"].add(rel)
 
 
 def project_file(path: str, root: str, excluded, *, must_exist: bool) -> str | None:
