@@ -54,11 +54,12 @@ def build(
         uptodate.forget(project)
         from bookbuild.assemble import assemble_book  # not needed when nothing changed
 
+        warmed = None if only_html else _warm_up_pdf(project)
         with stage_timer("assemble"):
             book = assemble_book(project, executed)
         with staged_output(project.output_dir) as stage:
             pause_at("rendering")
-            _write_outputs(book, stage, pdf_name, only_html, project, say, stage_timer)
+            _write_outputs(book, stage, pdf_name, only_html, project, say, stage_timer, warmed)
             _copy_labelled_figures(project, executed, stage)
             _copy_resources(project, stage)
         uptodate.remember(project, fingerprint)
@@ -96,7 +97,8 @@ def _check_and_execute(project: Project, progress, execute_book) -> list:
 
 
 def _write_outputs(
-    book, stage: Path, pdf_name: str, only_html: bool, project: Project, say: Log, timer
+    book, stage: Path, pdf_name: str, only_html: bool, project: Project, say: Log, timer,
+    warmed: Callable[[], None] | None = None,
 ) -> None:
     """PDF and site at the same time: typst and pandoc/pagefind work outside the GIL."""
     link = pdf_name if not only_html and _wants_pdf_download(project) else None
@@ -104,7 +106,8 @@ def _write_outputs(
         jobs = []
         if not only_html:
             say(f"PDF: {pdf_name}")
-            jobs.append(pool.submit(_timed, timer, "pdf", _write_pdf, book, stage / pdf_name))
+            jobs.append(pool.submit(_timed, timer, "pdf", _write_pdf, book, stage / pdf_name,
+                                    warmed))
         say("HTML")
         jobs.append(pool.submit(_timed, timer, "html+search", _write_site, book, stage, link,
                                 project))
@@ -117,10 +120,17 @@ def _timed(timer, name: str, func, *args) -> None:
         func(*args)
 
 
-def _write_pdf(book, out_pdf: Path) -> None:
+def _write_pdf(book, out_pdf: Path, warmed: Callable[[], None] | None = None) -> None:
     from bookbuild.typst import write_pdf
 
-    write_pdf(book, out_pdf)
+    write_pdf(book, out_pdf, warmed)
+
+
+def _warm_up_pdf(project: Project) -> Callable[[], None]:
+    """typst compiles the last build's source while the book is assembled (see warm_up)."""
+    from bookbuild.typst import warm_up
+
+    return warm_up(project)
 
 
 def _write_site(book, stage: Path, pdf_name: str | None, project: Project) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import posixpath
 import re
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
@@ -25,6 +28,7 @@ from bookbuild.pandoc import attr_of, document, el, iter_elements, run, stringif
 
 TEMPLATE = "book.typ"
 WORK_TEMPLATE = "bookbuild-book.typ"  # copy next to the generated main file
+MAIN = "main.typ"
 KIND = {"fig": "image", "tbl": "table"}
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 LABEL = re.compile(r"^[\w\-.:]+$")
@@ -35,22 +39,58 @@ CHAPTER_STORE = "typst-chapters"  # in the build folder: each chapter's Typst, b
 BLOCK_STORE = "typst-blocks"  # in the build folder: each chapter prepared for Typst (memo)
 
 
-def write_pdf(book: Book, out_pdf: Path) -> None:
-    """Compile `book` to `out_pdf` (work files in <build_dir>/typst)."""
+def write_pdf(book: Book, out_pdf: Path, warmed: Callable[[], None] | None = None) -> None:
+    """Compile `book` to `out_pdf` (work files in <build_dir>/typst); `warmed` (from
+    `warm_up`) waits for the warm-up compile, which must end before this one starts."""
     project = book.project
     work = project.build_dir / "typst"
     work.mkdir(parents=True, exist_ok=True)
     template = resources.files("bookbuild").joinpath("templates", TEMPLATE).read_text("utf-8")
-    (work / WORK_TEMPLATE).write_text(template, encoding="utf-8")
-    main = work / "main.typ"
+    _replace_text(work / WORK_TEMPLATE, template)
+    main = work / MAIN
     text, summaries = _typst_source(book)
-    main.write_text(text, encoding="utf-8")
+    _replace_text(main, text)
     standards = pdf_standards(project)
     if "ua-1" in standards:
         _require_alt_text(book, summaries)
+    if warmed is not None:
+        warmed()
     pdf = compile_typst(main, project.root, creation_timestamp(project.date), standards)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     out_pdf.write_bytes(pdf)
+
+
+def warm_up(project) -> Callable[[], None]:
+    """Start compiling the previous build's Typst source in a thread (typst works outside the
+    GIL) while the book is assembled. typst keeps what it computed in memory, so compiling
+    this build's source, mostly the same, afterwards redoes only what changed. Returns a
+    function that waits for the warm-up; it never fails (its PDF is thrown away)."""
+    main = project.build_dir / "typst" / MAIN
+    if not main.is_file():
+        return lambda: None
+    standards = pdf_standards(project)
+    timestamp = creation_timestamp(project.date)
+
+    def compile_previous() -> None:
+        # an old source may no longer compile with today's files: no matter
+        with contextlib.suppress(Exception):
+            compile_typst(main, project.root, timestamp, standards)
+
+    thread = threading.Thread(target=compile_previous, name="typst-warm-up", daemon=True)
+    thread.start()
+    return thread.join
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write atomically (a warm-up compile may be reading the old file), if changed."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def pdf_standards(project) -> list[str]:
