@@ -55,13 +55,18 @@ def build(
         from bookbuild.assemble import assemble_book  # not needed when nothing changed
 
         warmed = None if only_html else _warm_up_pdf(project)
-        with stage_timer("assemble"):
-            book = assemble_book(project, executed)
-        with staged_output(project.output_dir) as stage:
-            pause_at("rendering")
-            _write_outputs(book, stage, pdf_name, only_html, project, say, stage_timer, warmed)
-            _copy_labelled_figures(project, executed, stage)
-            _copy_resources(project, stage)
+        try:
+            with stage_timer("assemble"):
+                book = assemble_book(project, executed)
+            with staged_output(project.output_dir) as stage:
+                pause_at("rendering")
+                _write_outputs(book, stage, pdf_name, only_html, project, say, stage_timer,
+                               warmed)
+                _copy_labelled_figures(project, executed, stage)
+                _copy_resources(project, stage)
+        finally:
+            if warmed is not None:  # also when the build failed: never leave typst running
+                warmed()
         uptodate.remember(project, fingerprint)
     seconds = time.perf_counter() - started
     say(f"Ferdig: {_display(project, project.output_dir)} ({seconds:.1f} s)")
