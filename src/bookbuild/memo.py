@@ -39,6 +39,14 @@ class JsonMemo:
         text = self._texts.get(f"{engine_digest()}\0{material}", lambda: json.dumps(produce()))
         return json.loads(text)
 
+    def find(self, material: str) -> Any | None:
+        """The result kept for `material`, None if there is none."""
+        text = self._texts.find(f"{engine_digest()}\0{material}")
+        return None if text is None else json.loads(text)
+
+    def put(self, material: str, value: Any) -> None:
+        self._texts.put(f"{engine_digest()}\0{material}", json.dumps(value))
+
     @property
     def misses(self) -> int:
         return self._texts.misses

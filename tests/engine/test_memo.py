@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import memo, typst
+from bookbuild import html, memo, typst
 from bookbuild.assemble import Book, assemble_book
 from bookbuild.errors import BuildError
 from bookbuild.execute import ExecutedChapter
@@ -157,3 +157,27 @@ def test_walk_in_place_equals_walk(tmp_path: Path) -> None:
     in_place = copy.deepcopy(doc)
     walk_in_place(in_place, change)
     assert in_place == expected and in_place != doc
+
+
+def test_kept_html_page_still_gets_its_images(tmp_path: Path) -> None:
+    (tmp_path / "x.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" '
+                                    'height="9"/>', encoding="utf-8")
+    chapters = edited("Mer tekst.", "![Et kart](x.svg)", "chapters/b.ipynb")
+    html.write_site(make_book(tmp_path, chapters), tmp_path / "site1", None)
+    html.write_site(make_book(tmp_path, chapters), tmp_path / "site2", None)
+    assert (tmp_path / "site2" / "x.svg").is_file()
+    for name in ("chapters/b.html", "chapters/a.html"):
+        assert ((tmp_path / "site2" / name).read_bytes()
+                == (tmp_path / "site1" / name).read_bytes())
+
+
+def test_edited_title_changes_the_other_html_pages(tmp_path: Path) -> None:
+    """a's page names b in its navigation: a new title for b changes a's page, not a's AST."""
+    html.write_site(make_book(tmp_path, CHAPTERS), tmp_path / "site1", None)
+    book = make_book(tmp_path, edited("# Bakgrunn", "# Forhistorie", "chapters/b.ipynb"))
+    html.write_site(book, tmp_path / "site2", None)
+    project = dataclasses.replace(book.project, build_dir=tmp_path / "fresh")
+    html.write_site(dataclasses.replace(book, project=project), tmp_path / "site3", None)
+    page = (tmp_path / "site2" / "chapters/a.html").read_text(encoding="utf-8")
+    assert "Forhistorie" in page and "Bakgrunn" not in page
+    assert page == (tmp_path / "site3" / "chapters/a.html").read_text(encoding="utf-8")
