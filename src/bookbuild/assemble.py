@@ -27,7 +27,6 @@ from bookbuild.pandoc import (
     iter_elements,
     markdown_to_ast,
     pandoc_path,
-    walk,
 )
 from bookbuild.project import ChapterRef, Project
 
@@ -123,21 +122,31 @@ def chapter_ids(doc: dict) -> set[str]:
 
 
 def _link_across_pages(chapters: list[ChapterDoc]) -> None:
-    """`#id` links whose target lives on another page (e.g. citeproc's `#ref-x`) get that page."""
-    local = [chapter_ids(c.ast) for c in chapters]
+    """`#id` links whose target lives on another page (e.g. citeproc's `#ref-x`) get that page.
+
+    One pass per chapter finds its ids and its links; the links are then changed in place."""
+    local: list[set[str]] = []
+    links: list[list[dict]] = []
+    for chapter in chapters:
+        ids: set[str] = set()
+        found: list[dict] = []
+        for element in iter_elements(chapter.ast["blocks"]):
+            if (a := attr_of(element)) and a[0]:
+                ids.add(a[0])
+            if element["t"] == "Link" and element["c"][2][0].startswith("#"):
+                found.append(element)
+        local.append(ids)
+        links.append(found)
     owner: dict[str, ChapterRef] = {}
     for chapter, ids in zip(chapters, local, strict=True):
         for ident in ids:
             owner.setdefault(ident, chapter.ref)
-    for chapter, ids in zip(chapters, local, strict=True):
-        def fix(element: dict, ids: set[str] = ids, page: str = chapter.ref.href) -> None:
-            if element["t"] == "Link":
-                target = element["c"][2]
-                ident = target[0][1:] if target[0].startswith("#") else None
-                if ident and ident not in ids and ident in owner:
-                    target[0] = link_to(page, owner[ident].href, ident)
-
-        chapter.ast["blocks"] = walk(chapter.ast["blocks"], fix)
+    for chapter, ids, found in zip(chapters, local, links, strict=True):
+        for link in found:
+            target = link["c"][2]
+            ident = target[0][1:]
+            if ident and ident not in ids and ident in owner:
+                target[0] = link_to(chapter.ref.href, owner[ident].href, ident)
 
 
 _DAYJS = {"YYYY": "yyyy", "YY": "yy", "MMMM": "MMMM", "MMM": "MMM", "MM": "MM", "M": "M",

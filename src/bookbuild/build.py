@@ -41,25 +41,33 @@ def build(
     started = time.perf_counter()
     stage_timer = _StageTimer(say if debug else None)
     project = load_project(root)
-    with stage_timer("check + execute"):
-        executed = _check_and_execute(project, _progress(project, say), execute_book)
-    pdf_name = f"{slugify(project.title) or 'book'}.pdf"
-    options = {"only_html": only_html, "pdf": pdf_name}
-    fingerprint = uptodate.build_fingerprint(project, executed, options)
-    if uptodate.is_up_to_date(project, fingerprint):
-        say(f"Uendret: {_display(project, project.output_dir)} er oppdatert")
-    else:
-        uptodate.forget(project)
-        from bookbuild.assemble import assemble_book  # not needed when nothing changed
+    warm_up = _WarmUp(project, enabled=not only_html)
+    if _edited_since_last_build(project):
+        warm_up.start()  # the PDF will most likely change: typst starts while chapters run
+    try:
+        with stage_timer("check + execute"):
+            executed = _check_and_execute(project, _progress(project, say), execute_book)
+        pdf_name = f"{slugify(project.title) or 'book'}.pdf"
+        options = {"only_html": only_html, "pdf": pdf_name}
+        fingerprint = uptodate.build_fingerprint(project, executed, options)
+        if uptodate.is_up_to_date(project, fingerprint):
+            say(f"Uendret: {_display(project, project.output_dir)} er oppdatert")
+        else:
+            uptodate.forget(project)
+            from bookbuild.assemble import assemble_book  # not needed when nothing changed
 
-        with stage_timer("assemble"):
-            book = assemble_book(project, executed)
-        with staged_output(project.output_dir) as stage:
-            pause_at("rendering")
-            _write_outputs(book, stage, pdf_name, only_html, project, say, stage_timer)
-            _copy_labelled_figures(project, executed, stage)
-            _copy_resources(project, stage)
-        uptodate.remember(project, fingerprint)
+            warm_up.start()
+            with stage_timer("assemble"):
+                book = assemble_book(project, executed)
+            with staged_output(project.output_dir) as stage:
+                pause_at("rendering")
+                _write_outputs(book, stage, pdf_name, only_html, project, say, stage_timer,
+                               warm_up.wait)
+                _copy_labelled_figures(project, executed, stage)
+                _copy_resources(project, stage)
+            uptodate.remember(project, fingerprint)
+    finally:
+        warm_up.wait()  # also when the build failed: never leave typst running
     seconds = time.perf_counter() - started
     say(f"Ferdig: {_display(project, project.output_dir)} ({seconds:.1f} s)")
     return BuildResult(
@@ -100,7 +108,8 @@ def _check_and_execute(project: Project, progress, execute_book) -> list:
 
 
 def _write_outputs(
-    book, stage: Path, pdf_name: str, only_html: bool, project: Project, say: Log, timer
+    book, stage: Path, pdf_name: str, only_html: bool, project: Project, say: Log, timer,
+    warmed: Callable[[], None] | None = None,
 ) -> None:
     """PDF and site at the same time: typst and pandoc/pagefind work outside the GIL."""
     link = pdf_name if not only_html and _wants_pdf_download(project) else None
@@ -108,7 +117,8 @@ def _write_outputs(
         jobs = []
         if not only_html:
             say(f"PDF: {pdf_name}")
-            jobs.append(pool.submit(_timed, timer, "pdf", _write_pdf, book, stage / pdf_name))
+            jobs.append(pool.submit(_timed, timer, "pdf", _write_pdf, book, stage / pdf_name,
+                                    warmed))
         say("HTML")
         jobs.append(pool.submit(_timed, timer, "html+search", _write_site, book, stage, link,
                                 project))
@@ -121,10 +131,46 @@ def _timed(timer, name: str, func, *args) -> None:
         func(*args)
 
 
-def _write_pdf(book, out_pdf: Path) -> None:
+def _write_pdf(book, out_pdf: Path, warmed: Callable[[], None] | None = None) -> None:
     from bookbuild.typst import write_pdf
 
-    write_pdf(book, out_pdf)
+    write_pdf(book, out_pdf, warmed)
+
+
+class _WarmUp:
+    """typst compiles the last build's source while this build prepares its own (see
+    bookbuild.typst.warm_up): started at most once, and always waited for."""
+
+    def __init__(self, project: Project, *, enabled: bool) -> None:
+        self.project, self.enabled = project, enabled
+        self._wait: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        if self.enabled and self._wait is None:
+            from bookbuild.typst import warm_up
+
+            self._wait = warm_up(self.project)
+
+    def wait(self) -> None:
+        if self._wait is not None:
+            self._wait()
+
+
+def _edited_since_last_build(project: Project) -> bool:
+    """A chapter or the configuration is newer than the last good build's record (no record:
+    False, the warm-up then waits until the outputs are known to change)."""
+    try:
+        last = (project.build_dir / uptodate.STATE_NAME).stat().st_mtime_ns
+    except OSError:
+        return False
+    sources = [project.config_path, *(project.root / ref.path for ref in project.chapters)]
+    for path in sources:
+        try:
+            if path.stat().st_mtime_ns > last:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _write_site(book, stage: Path, pdf_name: str | None, project: Project) -> None:

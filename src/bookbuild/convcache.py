@@ -45,19 +45,28 @@ class TextCache:
         return digest.hexdigest()
 
     def get(self, material: str, produce: Callable[[], str]) -> str:
-        path = self.store / f"{self.key(material)}{SUFFIX}"
-        self.used.add(path.name)
-        cached = _read(path)
+        cached = self.find(material)
         if cached is not None:
             return cached
         self.misses += 1
         text = produce()
+        self.put(material, text)
+        return text
+
+    def find(self, material: str) -> str | None:
+        """The text kept for `material`, None if there is none (it is kept on pruning)."""
+        path = self.store / f"{self.key(material)}{SUFFIX}"
+        self.used.add(path.name)
+        return _read(path)
+
+    def put(self, material: str, text: str) -> None:
+        path = self.store / f"{self.key(material)}{SUFFIX}"
+        self.used.add(path.name)
         self.store.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         data = text.encode("utf-8")
         tmp.write_bytes(hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
         os.replace(tmp, path)
-        return text
 
     def prune(self) -> None:
         """Remove the entries this build did not use (not temporary files: another build

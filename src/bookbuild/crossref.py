@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from bookbuild.errors import BuildError
-from bookbuild.pandoc import attr, el, iter_elements, stringify, text_inlines, walk
+from bookbuild.pandoc import attr, el, iter_elements, stringify, text_inlines, walk_in_place
 from bookbuild.project import ChapterRef
 
 NBSP = "\u00a0"
@@ -86,7 +86,7 @@ def number_book(language: dict[str, str], chapters: list[tuple[ChapterRef, dict]
     result = Crossrefs([], {}, [], [])
     counters = {False: 0, True: 0}  # keyed by ChapterRef.appendix
     for ref, doc in chapters:
-        doc["blocks"] = walk(doc["blocks"], _as_figure)
+        walk_in_place(doc["blocks"], _as_figure)
         result.chapters.append(_number_chapter(ref, doc, counters, language, result))
     return result
 
@@ -254,7 +254,7 @@ def resolve_references(language: dict[str, str], chapters: list[tuple[ChapterRef
                 return _list_placeholder(element, ref, xrefs, language)
             return None
 
-        doc["blocks"] = walk(doc["blocks"], visit)
+        walk_in_place(doc["blocks"], visit)
 
 
 def _resolve_cite(cite: dict, ref: ChapterRef, xrefs: Crossrefs,

@@ -20,6 +20,7 @@ import yaml
 from bookbuild import pandoc
 from bookbuild.convcache import TextCache
 from bookbuild.errors import BuildError
+from bookbuild.memo import JsonMemo
 
 if TYPE_CHECKING:
     from bookbuild.assemble import Book, ChapterDoc
@@ -28,6 +29,7 @@ ASSET_DIR = "site_libs"  # CSS/JS of the site, like Quarto's folder of the same 
 FIGURE_DIR = "figures"  # images the pages show
 _GENERATED_FIGURES = "_build/figures/"
 PAGE_STORE = "html-pages"  # in the build folder: each page's HTML, by content
+PAGE_MEMO = "html-page-memo"  # the same by the chapter AST and the page's context
 
 
 @dataclass(frozen=True)
@@ -54,26 +56,47 @@ def write_site(book: Book, out_dir: Path, pdf_name: str | None) -> None:
     hrefs = {p.href for p in pages}
     template = resources.files("bookbuild") / "templates" / "page.html"
     cache = TextCache(book.project.build_dir / PAGE_STORE)
+    memo = JsonMemo(book.project.build_dir / PAGE_MEMO)
     with (
         resources.as_file(template) as template_path,
         tempfile.TemporaryDirectory(prefix="bookbuild-html-") as work,
         ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 2)) as pool,
     ):
-        futures = [
-            pool.submit(
-                _render,
-                _prepare_ast(book, page, hrefs, out_dir),
-                _variables(book, pages, page, pdf_name),
-                template_path,
-                Path(work),
-                out_dir / page.href,
-                cache,
-            )
-            for page in pages
-        ]
-        for future in futures:
-            future.result()
+        template_text = template_path.read_text(encoding="utf-8")
+        jobs = []
+        for page in pages:
+            variables = _variables(book, pages, page, pdf_name)
+            material = _page_material(book, page, hrefs, variables, template_path, template_text)
+            out_file = out_dir / page.href
+            kept = memo.find(material)
+            if kept is not None and _copy_images_again(kept["images"], book, page, out_dir):
+                _write_page(out_file, kept["html"])
+                continue
+            images: list[list[str]] = []
+            ast = _prepare_ast(book, page, hrefs, out_dir, images)
+            job = pool.submit(_render, ast, variables, template_path, Path(work), out_file, cache)
+            jobs.append((material, images, job))
+        for material, images, job in jobs:
+            memo.put(material, {"html": job.result(), "images": images})
     cache.prune()
+    memo.prune()
+
+
+def _page_material(book: Book, page: _Page, hrefs: set[str], variables: dict,
+                   template_path: Path, template_text: str) -> str:
+    """Everything a page's HTML is made of (see _prepare_ast and _render)."""
+    chapter = page.chapter
+    context = [page.href, sorted(hrefs), str(book.project.root), str(template_path),
+               template_text, variables, chapter.number, chapter.title,
+               [_toc_fields(item) for item in chapter.toc],
+               chapter.ref.appendix, chapter.ref.path.as_posix(), book.project.language]
+    return json.dumps(context) + "\0" + json.dumps(chapter.ast)
+
+
+def _copy_images_again(images: list[list[str]], book: Book, page: _Page, out_dir: Path) -> bool:
+    """Copy a kept page's images into the site; False if one now resolves elsewhere."""
+    root = book.project.root
+    return all(_copy_image(src, page, root, out_dir) == site for src, site in images)
 
 
 # --- the page's navigation ----------------------------------------------------------------
@@ -96,7 +119,11 @@ def _plain_label(book: Book, chapter: ChapterDoc) -> str:
 
 def _relative(target: str, page: _Page) -> str:
     """`target` (project-relative POSIX path) as a link from `page`."""
-    return posixpath.relpath(target, page.directory or ".")
+    start = page.directory or "."
+    if ".." in target.split("/") or ".." in start.split("/"):
+        return posixpath.relpath(target, start)
+    # as if both were under "/": the same answer without asking for the working directory
+    return posixpath.relpath("/" + target, "/" + start)
 
 
 def _variables(book: Book, pages: list[_Page], page: _Page, pdf_name: str | None) -> dict:
@@ -222,13 +249,15 @@ def _label(book: Book, key: str) -> str:
 # --- the page's document -----------------------------------------------------------------
 
 
-def _prepare_ast(book: Book, page: _Page, hrefs: set[str], out_dir: Path) -> dict:
-    """A copy of the chapter AST with images copied into the site and links made page-relative."""
+def _prepare_ast(book: Book, page: _Page, hrefs: set[str], out_dir: Path,
+                 images: list[list[str]] | None = None) -> dict:
+    """A copy of the chapter AST with images copied into the site and links made page-relative
+    (each local image's source and site path added to `images`)."""
     root = book.project.root
 
     def fix(node: dict) -> None:
         if node["t"] == "Image":
-            _fix_image(node, page, root, out_dir)
+            _fix_image(node, page, root, out_dir, images)
         else:
             _fix_link(node, page, hrefs)
 
@@ -239,16 +268,13 @@ def _prepare_ast(book: Book, page: _Page, hrefs: set[str], out_dir: Path) -> dic
 
 
 def _copy_fixing(value: Any, fix) -> Any:
-    """A deep copy of `value` in which `fix` has changed every Image and Link element."""
-    kind = type(value)
-    if kind is list:
-        return [_copy_fixing(item, fix) for item in value]
-    if kind is dict:
-        node = {key: _copy_fixing(item, fix) for key, item in value.items()}
-        if node.get("t") in ("Image", "Link"):
+    """A deep copy of `value` (JSON data) in which `fix` has changed every Image and Link
+    element (a JSON round trip copies faster than Python code can)."""
+    copy = json.loads(json.dumps(value))
+    for node in pandoc.iter_elements(copy):
+        if node["t"] in ("Image", "Link"):
             fix(node)
-        return node
-    return value
+    return copy
 
 
 def _is_local(target: str) -> bool:
@@ -256,7 +282,8 @@ def _is_local(target: str) -> bool:
     return not parts.scheme and not parts.netloc and not target.startswith(("#", "/"))
 
 
-def _fix_image(node: dict, page: _Page, root: Path, out_dir: Path) -> None:
+def _fix_image(node: dict, page: _Page, root: Path, out_dir: Path,
+               images: list[list[str]] | None = None) -> None:
     attr, alt_inlines, (src, title) = node["c"]
     ident, classes, pairs = attr
     fig_alt = next((v for k, v in pairs if k == "fig-alt"), None)
@@ -265,6 +292,8 @@ def _fix_image(node: dict, page: _Page, root: Path, out_dir: Path) -> None:
         alt_inlines = [{"t": "Str", "c": fig_alt}]
     if _is_local(src):
         site_path = _copy_image(src, page, root, out_dir)
+        if images is not None:
+            images.append([src, site_path])
         src = _relative(site_path, page)
     node["c"] = [[ident, classes, pairs], alt_inlines, [src, title]]
 
@@ -346,7 +375,7 @@ def _header(level: int, ident: str, text: str) -> dict:
 
 
 def _render(ast: dict, variables: dict, template: Path, work: Path, out_file: Path,
-            cache: TextCache) -> None:
+            cache: TextCache) -> str:
     # Variables go through a defaults file: pandoc takes nested lists/maps only that way.
     options = {"template": str(template), "variables": variables}
     settings = yaml.safe_dump(options, allow_unicode=True)
@@ -360,6 +389,11 @@ def _render(ast: dict, variables: dict, template: Path, work: Path, out_file: Pa
 
     material = "\0".join(["html5", template.read_text(encoding="utf-8"), settings, text])
     page = cache.get(material, convert)
+    _write_page(out_file, page)
+    return page
+
+
+def _write_page(out_file: Path, page: str) -> None:
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(page, encoding="utf-8")
 

@@ -132,6 +132,38 @@ def walk(node, fn):
     return node
 
 
+def walk_in_place(node, fn) -> None:
+    """`walk` that changes `node` itself instead of rebuilding it, for a caller that owns the
+    tree: `fn` gets the same elements in the same order (bottom-up) and its result is used the
+    same way, but only the lists where an element is replaced change."""
+    if type(node) is dict:
+        if "c" in node:
+            walk_in_place(node["c"], fn)
+        return
+    if type(node) is not list:
+        return
+    i = 0
+    while i < len(node):
+        item = node[i]
+        kind = type(item)
+        if kind is dict:
+            if "c" in item:
+                content = item["c"]
+                if type(content) is list or type(content) is dict:
+                    walk_in_place(content, fn)
+            if "t" in item:
+                result = fn(item)
+                if type(result) is list:
+                    node[i:i + 1] = result
+                    i += len(result)
+                    continue
+                if result is not None:
+                    node[i] = result
+        elif kind is list:
+            walk_in_place(item, fn)
+        i += 1
+
+
 def iter_elements(node):
     """Every element under `node` in document order (pre-order); safe to mutate in place.
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import posixpath
 import re
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
-from bookbuild.assemble import Book, ChapterDoc, chapter_ids, display_date, parse_date
+from bookbuild.assemble import Book, display_date, parse_date
 from bookbuild.convcache import TextCache
 from bookbuild.crossref import (
     CAPTION_NUMBER_CLASS,
@@ -20,10 +23,12 @@ from bookbuild.crossref import (
     xref_kind,
 )
 from bookbuild.errors import BuildError
+from bookbuild.memo import JsonMemo
 from bookbuild.pandoc import attr_of, document, el, iter_elements, run, stringify, walk
 
 TEMPLATE = "book.typ"
 WORK_TEMPLATE = "bookbuild-book.typ"  # copy next to the generated main file
+MAIN = "main.typ"
 KIND = {"fig": "image", "tbl": "table"}
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 LABEL = re.compile(r"^[\w\-.:]+$")
@@ -31,23 +36,61 @@ TYPST_LENGTH = re.compile(r"^\d+(\.\d+)?(%|pt|mm|cm|in|em)$")
 WRITER, WRITER_ARGS = "typst-citations", ["--wrap=none"]
 SENTINEL = "// bookbuild: chapter boundary"  # see join_blocks
 CHAPTER_STORE = "typst-chapters"  # in the build folder: each chapter's Typst, by content
+BLOCK_STORE = "typst-blocks"  # in the build folder: each chapter prepared for Typst (memo)
 
 
-def write_pdf(book: Book, out_pdf: Path) -> None:
-    """Compile `book` to `out_pdf` (work files in <build_dir>/typst)."""
+def write_pdf(book: Book, out_pdf: Path, warmed: Callable[[], None] | None = None) -> None:
+    """Compile `book` to `out_pdf` (work files in <build_dir>/typst); `warmed` (from
+    `warm_up`) waits for the warm-up compile, which must end before this one starts."""
     project = book.project
     work = project.build_dir / "typst"
     work.mkdir(parents=True, exist_ok=True)
     template = resources.files("bookbuild").joinpath("templates", TEMPLATE).read_text("utf-8")
-    (work / WORK_TEMPLATE).write_text(template, encoding="utf-8")
-    main = work / "main.typ"
-    main.write_text(book_to_typst(book), encoding="utf-8")
+    _replace_text(work / WORK_TEMPLATE, template)
+    main = work / MAIN
+    text, summaries = _typst_source(book)
+    _replace_text(main, text)
     standards = pdf_standards(project)
     if "ua-1" in standards:
-        _require_alt_text(book)
+        _require_alt_text(book, summaries)
+    if warmed is not None:
+        warmed()
     pdf = compile_typst(main, project.root, creation_timestamp(project.date), standards)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     out_pdf.write_bytes(pdf)
+
+
+def warm_up(project) -> Callable[[], None]:
+    """Start compiling the previous build's Typst source in a thread (typst works outside the
+    GIL) while the book is assembled. typst keeps what it computed in memory, so compiling
+    this build's source, mostly the same, afterwards redoes only what changed. Returns a
+    function that waits for the warm-up; it never fails (its PDF is thrown away)."""
+    main = project.build_dir / "typst" / MAIN
+    if not main.is_file():
+        return lambda: None
+    standards = pdf_standards(project)
+    timestamp = creation_timestamp(project.date)
+
+    def compile_previous() -> None:
+        # an old source may no longer compile with today's files: no matter
+        with contextlib.suppress(Exception):
+            compile_typst(main, project.root, timestamp, standards)
+
+    thread = threading.Thread(target=compile_previous, name="typst-warm-up", daemon=True)
+    thread.start()
+    return thread.join
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write atomically (a warm-up compile may be reading the old file), if changed."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def pdf_standards(project) -> list[str]:
@@ -57,11 +100,10 @@ def pdf_standards(project) -> list[str]:
     return [str(v).strip().lower() for v in values if str(v).strip()]
 
 
-def _require_alt_text(book: Book) -> None:
+def _require_alt_text(book: Book, summaries: list[dict]) -> None:
     """PDF/UA needs alt text on every image; say which ones lack it, by chapter."""
-    missing = [f"{c.ref.path}: {e['c'][2][0]}" for c in book.chapters
-               for e in iter_elements(c.ast["blocks"])
-               if e["t"] == "Image" and not image_alt(e)]
+    missing = [f"{c.ref.path}: {src}" for c, summary in zip(book.chapters, summaries, strict=True)
+               for src in summary["no_alt"]]
     if missing:
         raise BuildError("PDF/UA (pdf-standard: ua-1) needs alt text (fig-alt) on every image:\n"
                          + "\n".join(missing))
@@ -97,11 +139,20 @@ def creation_timestamp(date: str | None) -> int | None:
 
 
 def book_to_typst(book: Book) -> str:
-    chapters = _chapter_blocks(book)
+    return _typst_source(book)[0]
+
+
+def _typst_source(book: Book) -> tuple[str, list[dict]]:
+    """The Typst text of `book` and each chapter's summary (see _summary)."""
+    memo = JsonMemo(book.project.build_dir / BLOCK_STORE)
+    texts = [json.dumps(c.ast["blocks"]) for c in book.chapters]
+    summaries = _summaries(book, texts, memo)
+    chapters = _chapter_blocks(book, texts, summaries, memo)
+    memo.prune()
     contents_in_body = _place_contents(book, chapters)
     body = _chapters_to_typst(book.project.build_dir / CHAPTER_STORE, chapters)
-    has_lists = any(_has_list_placeholder(c) for c in book.chapters)
-    return _preamble(book, has_lists, contents_in_body) + "\n" + body
+    has_lists = any(s["has_lists"] for s in summaries)
+    return _preamble(book, has_lists, contents_in_body) + "\n" + body, summaries
 
 
 def _chapters_to_typst(store: Path, chapters: list[list]) -> str:
@@ -229,27 +280,71 @@ def _value(value) -> str:
 # --- AST for Typst ---------------------------------------------------------------------------
 
 
-def _chapter_blocks(book: Book) -> list[list]:
-    """Each chapter's blocks, prepared for Typst (a copy; the book is not changed)."""
-    renames = _unique_ids(book.chapters)
+def _chapter_blocks(book: Book, texts: list[str] | None = None,
+                    summaries: list[dict] | None = None,
+                    memo: JsonMemo | None = None) -> list[list]:
+    """Each chapter's blocks, prepared for Typst (a copy; the book is not changed). A chapter
+    is prepared again only when its blocks or what it sees of the others changed."""
+    memo = memo or JsonMemo(book.project.build_dir / BLOCK_STORE)
+    texts = texts or [json.dumps(c.ast["blocks"]) for c in book.chapters]
+    summaries = summaries or _summaries(book, texts, memo)
+    renames = _unique_ids([s["ids"] for s in summaries])
     hrefs = {c.ref.href: i for i, c in enumerate(book.chapters)}
-    first_ids = [_first_header_id(c) for c in book.chapters]
-    labels = _labels(book.chapters, renames)
-    chapters: list[list] = []
-    for i, chapter in enumerate(book.chapters):
+    first_ids = [s["first_id"] for s in summaries]
+    labels = {rename.get(i, i) for s, rename in zip(summaries, renames, strict=True)
+              for i in s["labelled"]}
+    # everything a chapter's preparation reads besides its own blocks (see _Context)
+    shared = json.dumps([renames, list(hrefs), first_ids, sorted(labels),
+                         book.project.language, str(book.project.root)])
+
+    def prepare(i: int) -> list:
         context = _Context(book, i, renames, hrefs, first_ids, labels)
         # walk builds new lists and elements, which the context may change
-        chapters.append(walk(chapter.ast["blocks"], context.visit))
-    return chapters
+        return walk(book.chapters[i].ast["blocks"], context.visit)
+
+    return [memo.get(f"typst-blocks\0{i}\0{shared}\0{text}", lambda i=i: prepare(i))
+            for i, text in enumerate(texts)]
 
 
-def _unique_ids(chapters: list[ChapterDoc]) -> list[dict[str, str]]:
+def _summaries(book: Book, texts: list[str], memo: JsonMemo) -> list[dict]:
+    return [memo.get(f"summary\0{text}", lambda c=c: _summary(c["blocks"]))
+            for c, text in zip((c.ast for c in book.chapters), texts, strict=True)]
+
+
+def _summary(blocks: list) -> dict:
+    """What the other chapters and the book need to know of a chapter's blocks, in one pass:
+    its ids, those that become Typst labels, its first heading's id, whether it has a list of
+    figures/tables, and the images without alt text."""
+    labelled = {"Header", "Div", "Span", "Figure", "Table"}
+    ids: set[str] = set()
+    labels: set[str] = set()
+    first_id = None
+    seen_header = has_lists = False
+    no_alt: list[str] = []
+    for element in iter_elements(blocks):
+        t = element["t"]
+        a = attr_of(element)
+        if a and a[0]:
+            ids.add(a[0])
+            if t in labelled:
+                labels.add(a[0])
+        if t == "Header" and not seen_header:
+            seen_header, first_id = True, element["c"][1][0] or None
+        elif t == "Div" and not has_lists:
+            has_lists = _is_list_div(element)
+        elif t == "Image" and not image_alt(element):
+            no_alt.append(element["c"][2][0])
+    return {"ids": sorted(ids), "labelled": sorted(labels), "first_id": first_id,
+            "has_lists": has_lists, "no_alt": no_alt}
+
+
+def _unique_ids(chapter_ids: list[list[str]]) -> list[dict[str, str]]:
     """Ids repeated in later chapters get a suffix: Typst labels share one document."""
     seen: set[str] = set()
     renames: list[dict[str, str]] = []
-    for i, chapter in enumerate(chapters):
+    for i, ids in enumerate(chapter_ids):
         mapping: dict[str, str] = {}
-        for ident in sorted(chapter_ids(chapter.ast)):
+        for ident in sorted(ids):
             new = ident
             while new in seen:
                 new = f"{new}-{i + 1}"
@@ -257,25 +352,6 @@ def _unique_ids(chapters: list[ChapterDoc]) -> list[dict[str, str]]:
             seen.add(new)
         renames.append({k: v for k, v in mapping.items() if k != v})
     return renames
-
-
-def _labels(chapters: list[ChapterDoc], renames: list[dict[str, str]]) -> set[str]:
-    """Ids that become Typst labels (so links to them can compile)."""
-    labelled = {"Header", "Div", "Span", "Figure", "Table"}
-    out: set[str] = set()
-    for chapter, rename in zip(chapters, renames, strict=True):
-        for element in iter_elements(chapter.ast["blocks"]):
-            a = attr_of(element)
-            if element["t"] in labelled and a and a[0]:
-                out.add(rename.get(a[0], a[0]))
-    return out
-
-
-def _first_header_id(chapter: ChapterDoc) -> str | None:
-    for element in iter_elements(chapter.ast["blocks"]):
-        if element["t"] == "Header":
-            return element["c"][1][0] or None
-    return None
 
 
 class _Context:
@@ -396,13 +472,9 @@ def _strip_number(inlines: list, cls: str) -> list:
     return out
 
 
-def _has_list_placeholder(chapter: ChapterDoc) -> bool:
-    for element in iter_elements(chapter.ast["blocks"]):
-        if element["t"] == "Div":
-            ident, classes, _ = element["c"][0]
-            if ident in LIST_PLACEHOLDERS or any(c in LIST_PLACEHOLDERS for c in classes):
-                return True
-    return False
+def _is_list_div(div: dict) -> bool:
+    ident, classes, _ = div["c"][0]
+    return ident in LIST_PLACEHOLDERS or any(c in LIST_PLACEHOLDERS for c in classes)
 
 
 def _raw_block(code: str) -> dict:

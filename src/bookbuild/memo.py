@@ -1,0 +1,56 @@
+"""Results of the engine's own Python passes over one chapter, kept in the build folder.
+
+Whole-book passes (unique Typst labels, links across pages, the Typst preparation of each
+chapter) are split into per-chapter parts whose inputs are spelled out in a text; a part is
+computed once per distinct text and the engine's sources, so a rebuild after a prose edit
+redoes only the edited chapter's parts and a changed engine never reuses an old result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from bookbuild.convcache import TextCache
+
+
+@cache
+def engine_digest() -> str:
+    """Hash of the engine's Python sources (the code that produced a memo entry)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(f"{path.name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class JsonMemo:
+    """`get(material, produce)`: produce() once per distinct material, as JSON data (hits and
+    misses return the same JSON round trip, so they cannot differ); thread-safe."""
+
+    def __init__(self, store: Path) -> None:
+        self._texts = TextCache(store)
+
+    def get(self, material: str, produce: Callable[[], Any]) -> Any:
+        text = self._texts.get(f"{engine_digest()}\0{material}", lambda: json.dumps(produce()))
+        return json.loads(text)
+
+    def find(self, material: str) -> Any | None:
+        """The result kept for `material`, None if there is none."""
+        text = self._texts.find(f"{engine_digest()}\0{material}")
+        return None if text is None else json.loads(text)
+
+    def put(self, material: str, value: Any) -> None:
+        self._texts.put(f"{engine_digest()}\0{material}", json.dumps(value))
+
+    @property
+    def misses(self) -> int:
+        return self._texts.misses
+
+    def prune(self) -> None:
+        """Forget the entries this memo's user did not ask for."""
+        self._texts.prune()
