@@ -46,7 +46,8 @@ def build(
         warm_up.start()  # the PDF will most likely change: typst starts while chapters run
     try:
         with stage_timer("check + execute"):
-            executed = _check_and_execute(project, _progress(project, say), execute_book)
+            progress = _progress(project, say, on_executing=warm_up.start)
+            executed = _check_and_execute(project, progress, execute_book)
         pdf_name = f"{slugify(project.title) or 'book'}.pdf"
         options = {"only_html": only_html, "pdf": pdf_name}
         fingerprint = uptodate.build_fingerprint(project, executed, options)
@@ -241,11 +242,17 @@ def _print(message: str) -> None:
     print(message, flush=True)
 
 
-def _progress(project: Project, say: Log) -> Callable[[ChapterRef, str], None]:
+def _progress(
+    project: Project, say: Log, on_executing: Callable[[], None] = lambda: None
+) -> Callable[[ChapterRef, str], None]:
+    """Prints each chapter's state; the first chapter to execute (its data or code changed,
+    so the outputs most likely do) also calls `on_executing`."""
     total = len(project.chapters)
     position = {ref: i for i, ref in enumerate(project.chapters, 1)}
 
     def report(ref: ChapterRef, state: str) -> None:
+        if state == "executing":
+            on_executing()
         say(f"[{position.get(ref, '?')}/{total}] {ref.path.as_posix()}: {state}")
 
     return report

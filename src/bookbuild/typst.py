@@ -60,6 +60,9 @@ def write_pdf(book: Book, out_pdf: Path, warmed: Callable[[], None] | None = Non
     out_pdf.write_bytes(pdf)
 
 
+WARM_UP_NICENESS = 10
+
+
 def warm_up(project) -> Callable[[], None]:
     """Start compiling the previous build's Typst source in a thread (typst works outside the
     GIL) while the book is assembled. typst keeps what it computed in memory, so compiling
@@ -72,6 +75,10 @@ def warm_up(project) -> Callable[[], None]:
     timestamp = creation_timestamp(project.date)
 
     def compile_previous() -> None:
+        # Kernels starting at the same time are what the build waits for: they go first
+        # (Linux: a thread's niceness is its own; typst's worker threads inherit it).
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
         # an old source may no longer compile with today's files: no matter
         with contextlib.suppress(Exception):
             compile_typst(main, project.root, timestamp, standards)

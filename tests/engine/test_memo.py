@@ -17,6 +17,7 @@ from bookbuild import html, memo, typst
 from bookbuild.assemble import Book, assemble_book
 from bookbuild.errors import BuildError
 from bookbuild.execute import ExecutedChapter
+from bookbuild.nbmarkdown import write_if_changed
 from bookbuild.pandoc import el, walk, walk_in_place
 from bookbuild.project import ChapterRef, Project, builtin_language
 
@@ -123,14 +124,40 @@ def test_pdf_after_warm_up_equals_a_fresh_compile(tmp_path: Path) -> None:
     typst.write_pdf(book, out, warmed)
     main = tmp_path / "_build" / "typst" / typst.MAIN
     assert "Helt ny setning." in main.read_text(encoding="utf-8")
-    fresh = tmp_path / "fresh.pdf"
+    assert out.read_bytes() == _fresh_compile(book)
+
+
+def test_pdf_after_warm_up_shows_a_figure_rewritten_meanwhile(tmp_path: Path) -> None:
+    """A data edit starts the warm-up while a chapter re-executes and rewrites its figure."""
+    figure = tmp_path / "x.svg"
+    figure.write_text(_svg(9), encoding="utf-8")
+    book = make_book(tmp_path, edited("Mer tekst.", "![Et kart](x.svg)", "chapters/b.ipynb"))
+    out = tmp_path / "_book" / "bok.pdf"
+    typst.write_pdf(book, out)
+    before = out.read_bytes()
+    warmed = typst.warm_up(book.project)
+    warmed()  # the warm-up has compiled with the old figure
+    write_if_changed(figure, _svg(40).encode())
+    typst.write_pdf(book, out, warmed)
+    assert out.read_bytes() == _fresh_compile(book) != before
+
+
+def _svg(width: int) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="9">'
+            f'<rect width="{width}" height="9"/></svg>')
+
+
+def _fresh_compile(book: Book) -> bytes:
+    """The PDF of the book's main.typ compiled by a new process (no typst memory)."""
+    root = book.project.root
+    main, fresh = root / "_build" / "typst" / typst.MAIN, root / "fresh.pdf"
     code = ("import sys; from pathlib import Path; from bookbuild.typst import compile_typst\n"
             "Path(sys.argv[3]).write_bytes(compile_typst(Path(sys.argv[1]), Path(sys.argv[2]),"
             " int(sys.argv[4]), []))")
     timestamp = typst.creation_timestamp(book.project.date)
-    subprocess.run([sys.executable, "-c", code, str(main), str(tmp_path), str(fresh),
+    subprocess.run([sys.executable, "-c", code, str(main), str(root), str(fresh),
                     str(timestamp)], check=True)
-    assert out.read_bytes() == fresh.read_bytes()
+    return fresh.read_bytes()
 
 
 def test_warm_up_without_a_previous_build_does_nothing(tmp_path: Path) -> None:
