@@ -35,8 +35,6 @@ def build(
     root: Path, *, only_html: bool = False, debug: bool = False, log: Log | None = None
 ) -> BuildResult:
     """Build the book at `root` into its output folder; the folder changes only on success."""
-    from bookbuild.execute import execute_book
-
     say = log or _print
     started = time.perf_counter()
     stage_timer = _StageTimer(say if debug else None)
@@ -45,8 +43,10 @@ def build(
     if _edited_since_last_build(project):
         warm_up.start()  # the PDF will most likely change: typst starts while chapters run
     try:
+        from bookbuild.execute import execute_book  # after: the warm-up need not wait for it
+
         with stage_timer("check + execute"):
-            progress = _progress(project, say, on_executing=warm_up.start)
+            progress = _progress(project, say, on_executing=warm_up.start_behind_kernels)
             executed = _check_and_execute(project, progress, execute_book)
         pdf_name = f"{slugify(project.title) or 'book'}.pdf"
         options = {"only_html": only_html, "pdf": pdf_name}
@@ -138,6 +138,9 @@ def _write_pdf(book, out_pdf: Path, warmed: Callable[[], None] | None = None) ->
     write_pdf(book, out_pdf, warmed)
 
 
+WARM_UP_NICENESS = 10
+
+
 class _WarmUp:
     """typst compiles the last build's source while this build prepares its own (see
     bookbuild.typst.warm_up): started at most once, and always waited for."""
@@ -146,11 +149,16 @@ class _WarmUp:
         self.project, self.enabled = project, enabled
         self._wait: Callable[[], None] | None = None
 
-    def start(self) -> None:
+    def start(self, niceness: int = 0) -> None:
         if self.enabled and self._wait is None:
             from bookbuild.typst import warm_up
 
-            self._wait = warm_up(self.project)
+            self._wait = warm_up(self.project, niceness)
+
+    def start_behind_kernels(self) -> None:
+        """Start while chapters execute: the kernels are what the build waits for, so they go
+        first (without kernels running, a lower priority only slows the warm-up)."""
+        self.start(niceness=WARM_UP_NICENESS)
 
     def wait(self) -> None:
         if self._wait is not None:

@@ -60,14 +60,13 @@ def write_pdf(book: Book, out_pdf: Path, warmed: Callable[[], None] | None = Non
     out_pdf.write_bytes(pdf)
 
 
-WARM_UP_NICENESS = 10
-
-
-def warm_up(project) -> Callable[[], None]:
+def warm_up(project, niceness: int = 0) -> Callable[[], None]:
     """Start compiling the previous build's Typst source in a thread (typst works outside the
     GIL) while the book is assembled. typst keeps what it computed in memory, so compiling
     this build's source, mostly the same, afterwards redoes only what changed. Returns a
-    function that waits for the warm-up; it never fails (its PDF is thrown away)."""
+    function that waits for the warm-up; it never fails (its PDF is thrown away). A positive
+    `niceness` lowers the thread's priority (Linux: a thread's niceness is its own, and
+    typst's worker threads inherit it)."""
     main = project.build_dir / "typst" / MAIN
     if not main.is_file():
         return lambda: None
@@ -75,10 +74,9 @@ def warm_up(project) -> Callable[[], None]:
     timestamp = creation_timestamp(project.date)
 
     def compile_previous() -> None:
-        # Kernels starting at the same time are what the build waits for: they go first
-        # (Linux: a thread's niceness is its own; typst's worker threads inherit it).
-        with contextlib.suppress(OSError, AttributeError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
+        if niceness > 0:
+            with contextlib.suppress(OSError, AttributeError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
         # an old source may no longer compile with today's files: no matter
         with contextlib.suppress(Exception):
             compile_typst(main, project.root, timestamp, standards)
