@@ -12,6 +12,7 @@ when the entry is reused, so a cached build publishes the same files as a fresh 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -43,6 +44,15 @@ def code_digest(project: Project) -> str:
         files.append(lock)
     digest = hashlib.sha256(f"{FORMAT_VERSION}\n{sys.version}\n".encode())
     for path in files:
+        digest.update(f"{path.name}\0{file_digest(path)}\n".encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def engine_digest() -> str:
+    """Hash of the engine's own Python sources (what produced an entry of its memos)."""
+    digest = hashlib.sha256()
+    for path in sorted(_python_files(Path(__file__).resolve().parent)):
         digest.update(f"{path.name}\0{file_digest(path)}\n".encode())
     return digest.hexdigest()
 

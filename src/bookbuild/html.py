@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import yaml
 
 from bookbuild import pandoc
-from bookbuild.convcache import TextCache
 from bookbuild.errors import BuildError
 from bookbuild.memo import JsonMemo
 
@@ -28,8 +27,7 @@ if TYPE_CHECKING:
 ASSET_DIR = "site_libs"  # CSS/JS of the site, like Quarto's folder of the same name
 FIGURE_DIR = "figures"  # images the pages show
 _GENERATED_FIGURES = "_build/figures/"
-PAGE_STORE = "html-pages"  # in the build folder: each page's HTML, by content
-PAGE_MEMO = "html-page-memo"  # the same by the chapter AST and the page's context
+PAGE_MEMO = "html-page-memo"  # in the build folder: each page's HTML, by chapter AST and context
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,6 @@ def write_site(book: Book, out_dir: Path, pdf_name: str | None) -> None:
     pages = [_Page(i, ch, ch.ref.href) for i, ch in enumerate(book.chapters)]
     hrefs = {p.href for p in pages}
     template = resources.files("bookbuild") / "templates" / "page.html"
-    cache = TextCache(book.project.build_dir / PAGE_STORE)
     memo = JsonMemo(book.project.build_dir / PAGE_MEMO)
     with (
         resources.as_file(template) as template_path,
@@ -74,11 +71,10 @@ def write_site(book: Book, out_dir: Path, pdf_name: str | None) -> None:
                 continue
             images: list[list[str]] = []
             ast = _prepare_ast(book, page, hrefs, out_dir, images)
-            job = pool.submit(_render, ast, variables, template_path, Path(work), out_file, cache)
+            job = pool.submit(_render, ast, variables, template_path, Path(work), out_file)
             jobs.append((material, images, job))
         for material, images, job in jobs:
             memo.put(material, {"html": job.result(), "images": images})
-    cache.prune()
     memo.prune()
 
 
@@ -374,21 +370,13 @@ def _header(level: int, ident: str, text: str) -> dict:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def _render(ast: dict, variables: dict, template: Path, work: Path, out_file: Path,
-            cache: TextCache) -> str:
+def _render(ast: dict, variables: dict, template: Path, work: Path, out_file: Path) -> str:
     # Variables go through a defaults file: pandoc takes nested lists/maps only that way.
     options = {"template": str(template), "variables": variables}
-    settings = yaml.safe_dump(options, allow_unicode=True)
-    text = json.dumps(ast)
-
-    def convert() -> str:
-        defaults = work / f"{out_file.name}-{id(ast)}.yaml"
-        defaults.write_text(settings, encoding="utf-8")
-        args = ["-f", "json", "-t", "html5", f"--defaults={defaults}", "--wrap=none"]
-        return pandoc.run(args, text, what=f"HTML page {out_file.name}").stdout
-
-    material = "\0".join(["html5", template.read_text(encoding="utf-8"), settings, text])
-    page = cache.get(material, convert)
+    defaults = work / f"{out_file.name}-{id(ast)}.yaml"
+    defaults.write_text(yaml.safe_dump(options, allow_unicode=True), encoding="utf-8")
+    args = ["-f", "json", "-t", "html5", f"--defaults={defaults}", "--wrap=none"]
+    page = pandoc.run(args, json.dumps(ast), what=f"HTML page {out_file.name}").stdout
     _write_page(out_file, page)
     return page
 

@@ -8,24 +8,13 @@ redoes only the edited chapter's parts and a changed engine never reuses an old 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bookbuild.cache import engine_digest
 from bookbuild.convcache import TextCache
-
-
-@cache
-def engine_digest() -> str:
-    """Hash of the engine's Python sources (the code that produced a memo entry)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(f"{path.name}\0".encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 class JsonMemo:
