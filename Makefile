@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all build check preview clean test lint bench screenshots
+.PHONY: all build check preview clean stop test lint bench screenshots
 
 all: build
 
@@ -36,6 +36,10 @@ preview: $(STAMP)
 bench: $(STAMP)
 	$(BYTECODE)
 	$(BIN)/python -m bookbuild.bench --repeat $(or $(REPEAT),3)
+
+# End the kernel server and typst a build keeps for the next one (they also end when idle).
+stop: $(STAMP)
+	$(BIN)/bookbuild stop
 
 clean:
 	-$(BIN)/bookbuild clean 2>/dev/null

@@ -7,8 +7,14 @@ modules `built` and `buildcheck` live in tests/ (on pytest's `pythonpath`, see p
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from built import BuiltBook, copy_project, run_build
+
+# Builds run by the tests keep no servers after they end (bookbuild.servers), unless a test
+# asks for them: hundreds of builds would otherwise leave hundreds of idle processes.
+os.environ["BOOKBUILD_KEEP_SERVERS"] = "0"
 
 
 @pytest.fixture(scope="session")

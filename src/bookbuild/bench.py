@@ -6,7 +6,9 @@ times, and prints the median wall time and the peak memory of the build's proces
 - clean: no `_build/`, no output folder (HTML + PDF);
 - no-op: nothing changed since the last build;
 - data edit / prose edit: one find-and-replace in one file, as configured by the project in
-  `pyproject.toml` under `[tool.bookbuild.bench]` (the engine knows nothing about the book):
+  `pyproject.toml` under `[tool.bookbuild.bench]` (the engine knows nothing about the book),
+  first with no servers kept between builds (as on CI), then ", kept": with the fork server
+  and typst kept from the build before, as an author's `make` has them (bookbuild.servers):
 
       [tool.bookbuild.bench]
       data-edit  = { file = "data/x.yaml", find = "n: 3", replace = "n: 4" }
@@ -18,11 +20,13 @@ times, and prints the median wall time and the peak memory of the build's proces
 
 Peak memory is the largest sum of PSS (proportional set size: a page shared by n processes
 counts 1/n in each; RSS where the system has no PSS) over the build process and all its
-descendants (fork server, kernels, pandoc, pagefind), sampled every 250 ms (reading PSS is
-not free): short-lived peaks between two samples are missed.
+descendants (fork server, kernels, pandoc, pagefind) and the kept servers with their kernels,
+sampled every 250 ms (reading PSS is not free): short-lived peaks between two samples are
+missed.
 
 The CPU column (user + system time of the build and all processes it started, from
-getrusage) is the number to trust on a busy machine, where wall time mostly measures waiting.
+getrusage, plus what the kept servers and their kernels used meanwhile) is the number to
+trust on a busy machine, where wall time mostly measures waiting.
 
 Finally the output folders of two clean builds are compared byte for byte.
 """
@@ -45,6 +49,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+EDITS = (("data-edit", "one data edit"), ("prose-edit", "one prose edit"))
+KEEP_SECONDS = 120  # how long the servers of the "kept" rows stay (bookbuild.servers)
 SKIP = {".git", ".venv", "venv", "_build", "_book", "__pycache__", ".ipynb_checkpoints",
         ".pytest_cache", ".ruff_cache"}
 
@@ -93,23 +99,27 @@ def clean(root: Path) -> None:
             figure.unlink()
 
 
-def build_once(root: Path, args: list[str]) -> Run:
-    """One `bookbuild build` in a subprocess; wall time and sampled peak RSS of its tree."""
-    env = _env(root)
+def build_once(root: Path, args: list[str], keep: bool = False) -> Run:
+    """One `bookbuild build` in a subprocess; wall time and sampled peak memory of its tree
+    (and of the servers kept for it). With `keep`, it uses and keeps servers as an author's
+    build does (bookbuild.servers); else it keeps none, as on CI."""
+    env = {**_env(root), "BOOKBUILD_KEEP_SERVERS": str(KEEP_SECONDS if keep else 0)}
     started = time.perf_counter()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    servers_cpu = _servers_cpu(root)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bookbuild", "build", "--root", str(root), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )
     peak = [0]
     done = threading.Event()
-    sampler = threading.Thread(target=_sample, args=(proc.pid, peak, done), daemon=True)
+    sampler = threading.Thread(target=_sample, args=(proc.pid, peak, done, root), daemon=True)
     sampler.start()
     output, _ = proc.communicate()
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    cpu += _servers_cpu(root) - servers_cpu  # kept servers are not the build's children
     done.set()
     sampler.join()
     text = output.decode("utf-8", "replace")
@@ -126,7 +136,7 @@ def _env(root: Path) -> dict[str, str]:
         filter(None, [str(root / "src"), os.environ.get("PYTHONPATH")]))}
 
 
-def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
+def _sample(pid: int, peak: list[int], done: threading.Event, root: Path) -> None:
     import psutil
 
     try:
@@ -136,7 +146,7 @@ def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
     while not done.is_set():
         total = 0
         try:
-            procs = [parent, *parent.children(recursive=True)]
+            procs = {parent, *parent.children(recursive=True), *_kept_servers(root)}
         except psutil.NoSuchProcess:
             return
         for proc in procs:
@@ -144,6 +154,33 @@ def _sample(pid: int, peak: list[int], done: threading.Event) -> None:
                 total += _proportional_size(proc.pid) or proc.memory_info().rss
         peak[0] = max(peak[0], total)
         time.sleep(SAMPLE_EVERY)
+
+
+def _kept_servers(root: Path) -> list:
+    """The servers kept for builds of `root` and their kernels: started by an earlier build,
+    they are no longer the build's descendants, but their memory is the build's all the same."""
+    import psutil
+
+    from bookbuild import servers
+
+    found = []
+    for entry in servers.registered(root / "_build").values():
+        with contextlib.suppress(psutil.Error, TypeError, ValueError):
+            server = psutil.Process(int(entry["pid"]))
+            found += [server, *server.children(recursive=True)]
+    return found
+
+
+def _servers_cpu(root: Path) -> float:
+    """CPU seconds used so far by the kept servers and the kernels they have reaped."""
+    import psutil
+
+    total = 0.0
+    for server in _kept_servers(root):
+        with contextlib.suppress(psutil.Error):
+            times = server.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+    return total
 
 
 # Reading a process's PSS costs the kernel a walk of its pages (~4 ms for a kernel): sampled
@@ -196,13 +233,20 @@ def run_bench(source: Path, repeat: int, build_args: list[str]) -> int:
         for i in range(repeat):
             results.setdefault("no-op rebuild", []).append(build_once(root, build_args))
             say("no-op rebuild", i, results)
-        for name, label in (("data-edit", "one data edit"), ("prose-edit", "one prose edit")):
-            if name not in edits:
-                continue
-            for i in range(repeat):
-                edits[name].toggle(root)
-                results.setdefault(label, []).append(build_once(root, build_args))
-                say(label, i, results)
+        for keep in (False, True):
+            if keep and "data-edit" in edits:  # not timed: this build starts the servers
+                edits["data-edit"].toggle(root)
+                build_once(root, build_args, keep=True)
+            for name, label in EDITS:
+                if name not in edits:
+                    continue
+                label += ", kept" if keep else ""
+                for i in range(repeat):
+                    edits[name].toggle(root)
+                    results.setdefault(label, []).append(build_once(root, build_args, keep))
+                    say(label, i, results)
+        subprocess.run([sys.executable, "-m", "bookbuild", "stop", "--root", str(root)],
+                       env=_env(root), capture_output=True, check=False)
         warm = preview_runs(root, edits, repeat, build_args) if edits else {}
     _table(results)
     _preview_table(warm)
@@ -269,7 +313,7 @@ def preview_runs(root: Path, edits: dict[str, Edit], repeat: int,
 
 def _preview_table(results: dict[str, list[float]]) -> None:
     for label, times in results.items():
-        print(f"preview: {label:<9} {statistics.median(times):>9.2f} {min(times):>7.2f} "
+        print(f"preview: {label:<13} {statistics.median(times):>9.2f} {min(times):>7.2f} "
               f"{max(times):>7.2f}   (edit saved -> rebuilt, server kept)")
 
 
@@ -281,11 +325,11 @@ def _say(label: str, i: int, results: dict[str, list[Run]]) -> None:
 
 
 def _table(results: dict[str, list[Run]]) -> None:
-    print(f"{'scenario':<18} {'median s':>9} {'min s':>7} {'max s':>7} {'cpu s':>6} "
+    print(f"{'scenario':<22} {'median s':>9} {'min s':>7} {'max s':>7} {'cpu s':>6} "
           f"{'peak MB':>8}  executed")
     for label, runs in results.items():
         times = [r.seconds for r in runs]
-        print(f"{label:<18} {statistics.median(times):>9.2f} {min(times):>7.2f} "
+        print(f"{label:<22} {statistics.median(times):>9.2f} {min(times):>7.2f} "
               f"{max(times):>7.2f} {statistics.median(r.cpu for r in runs):>6.1f} "
               f"{max(r.peak_mb for r in runs):>8.0f}  "
               f"{statistics.median(len(r.executed) for r in runs):.0f} chapter(s)")

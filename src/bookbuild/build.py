@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bookbuild import uptodate
+from bookbuild import servers, uptodate
 from bookbuild.errors import BuildError
 from bookbuild.pause import pause_at
 from bookbuild.project import ChapterRef, Project, load_project
@@ -32,13 +32,22 @@ class BuildResult:
 
 
 def build(
-    root: Path, *, only_html: bool = False, debug: bool = False, log: Log | None = None
+    root: Path, *, only_html: bool = False, debug: bool = False, log: Log | None = None,
+    keep_servers: bool = False,
 ) -> BuildResult:
-    """Build the book at `root` into its output folder; the folder changes only on success."""
-    say = log or _print
+    """Build the book at `root` into its output folder; the folder changes only on success.
+    With `keep_servers`, the fork server and typst are kept for the next build as the
+    project's settings say (bookbuild.servers)."""
     started = time.perf_counter()
-    stage_timer = _StageTimer(say if debug else None)
     project = load_project(root)
+    idle = servers.idle_setting(project.engine) if keep_servers else 0
+    with servers.keeping(idle):
+        return _build(project, only_html, debug, log or _print, started)
+
+
+def _build(project: Project, only_html: bool, debug: bool, say: Log, started: float
+           ) -> BuildResult:
+    stage_timer = _StageTimer(say if debug else None)
     warm_up = _WarmUp(project, enabled=not only_html)
     if _edited_since_last_build(project):
         warm_up.start()  # the PDF will most likely change: typst starts while chapters run
@@ -110,7 +119,7 @@ def _check_and_execute(project: Project, progress, execute_book) -> list:
 
 def _write_outputs(
     book, stage: Path, pdf_name: str, only_html: bool, project: Project, say: Log, timer,
-    warmed: Callable[[], None] | None = None,
+    warmed: Callable[[], dict | None] | None = None,
 ) -> None:
     """PDF and site at the same time: typst and pandoc/pagefind work outside the GIL."""
     link = pdf_name if not only_html and _wants_pdf_download(project) else None
@@ -132,7 +141,7 @@ def _timed(timer, name: str, func, *args) -> None:
         func(*args)
 
 
-def _write_pdf(book, out_pdf: Path, warmed: Callable[[], None] | None = None) -> None:
+def _write_pdf(book, out_pdf: Path, warmed: Callable[[], dict | None] | None = None) -> None:
     from bookbuild.typst import write_pdf
 
     write_pdf(book, out_pdf, warmed)
@@ -147,7 +156,7 @@ class _WarmUp:
 
     def __init__(self, project: Project, *, enabled: bool) -> None:
         self.project, self.enabled = project, enabled
-        self._wait: Callable[[], None] | None = None
+        self._wait: Callable[[], dict | None] | None = None
 
     def start(self, niceness: int = 0) -> None:
         if self.enabled and self._wait is None:
@@ -160,9 +169,9 @@ class _WarmUp:
         first (without kernels running, a lower priority only slows the warm-up)."""
         self.start(niceness=WARM_UP_NICENESS)
 
-    def wait(self) -> None:
-        if self._wait is not None:
-            self._wait()
+    def wait(self) -> dict | None:
+        """Wait for the warm-up; the kept typst server to compile on, if any."""
+        return self._wait() if self._wait is not None else None
 
 
 def _edited_since_last_build(project: Project) -> bool:

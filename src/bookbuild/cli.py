@@ -1,4 +1,4 @@
-"""The `bookbuild` command: build, check, preview, clean."""
+"""The `bookbuild` command: build, check, preview, clean, stop."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--port", type=int, default=4321)
     preview.add_argument("--html-only", action="store_true", help="skip the PDF while previewing")
     commands.add_parser("clean", parents=[common], help="remove the output and work folders")
+    commands.add_parser("stop", parents=[common],
+                        help="end the fork server and typst kept for the next build")
     return parser
 
 
@@ -63,7 +65,7 @@ def _terminate(signum, frame) -> None:
 def _build(args: argparse.Namespace) -> int:
     from bookbuild.build import build
 
-    build(args.root, only_html=args.html_only, debug=args.debug)
+    build(args.root, only_html=args.html_only, debug=args.debug, keep_servers=True)
     return 0
 
 
@@ -98,6 +100,7 @@ def _clean(args: argparse.Namespace) -> int:
     from bookbuild.publish import remove_leftovers
 
     project = load_project(args.root)
+    _stop_servers(project.build_dir)
     remove_leftovers(project.output_dir)
     for folder in (project.output_dir, project.build_dir):
         if folder.exists():
@@ -106,7 +109,23 @@ def _clean(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"build": _build, "check": _check, "preview": _preview, "clean": _clean}
+def _stop(args: argparse.Namespace) -> int:
+    from bookbuild.project import load_project
+
+    stopped = _stop_servers(load_project(args.root).build_dir)
+    print(f"Stoppet: {', '.join(stopped)}" if stopped else "Ingen tjenere kjører")
+    return 0
+
+
+def _stop_servers(build_dir: Path) -> list[str]:
+    """End the servers builds kept for the next build (bookbuild.servers)."""
+    from bookbuild import servers
+
+    return [name for name in servers.registered(build_dir) if servers.stop(build_dir, name)]
+
+
+_COMMANDS = {"build": _build, "check": _check, "preview": _preview, "clean": _clean,
+             "stop": _stop}
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import socket
 import sys
 
 SOCKET_ENV = "BOOKBUILD_FORKSERVER"
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 def main(argv: list[str]) -> int:
@@ -26,6 +27,7 @@ def main(argv: list[str]) -> int:
     if not path:
         print(f"bookbuild.fork_kernel: ${SOCKET_ENV} is not set", file=sys.stderr)
         return 2
+    _end_with_parent()
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.connect(path)
     socket.send_fds(conn, [b"K"], [0, 1, 2])
@@ -37,6 +39,18 @@ def main(argv: list[str]) -> int:
         signal.signal(sig, lambda signum, _frame: _forward(pid, signum))
     line = replies.readline()
     return int(json.loads(line)["exit"]) if line else 1
+
+
+def _end_with_parent() -> None:
+    """A build killed outright cannot stop its kernels; a server kept between builds would
+    keep them. Linux sends this launcher SIGTERM when the build goes (passed on to the
+    kernel); had it gone already, the launcher ends at once."""
+    with contextlib.suppress(Exception):  # not Linux: the server's lifetime still bounds it
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:
+        sys.exit(1)
 
 
 def _forward(pid: int, signum: int) -> None:

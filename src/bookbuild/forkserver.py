@@ -5,16 +5,20 @@ Starting a kernel the usual way costs a new Python and every import again (about
 chapter before its first line runs). A forked kernel starts with those imports already done,
 yet is still its own process: nothing a chapter does reaches another chapter or the server.
 
-    python -m bookbuild.forkserver SOCKET ROOT EXCLUDED MODULE...
+    python -m bookbuild.forkserver SOCKET ROOT EXCLUDED IDLE TOKEN MODULE...
 
 It imports the MODULEs (the project's `kernel-preload` list), prints one JSON line
 `{"read": [...]}` (files under ROOT read while importing, outside the folders named in the
 JSON list EXCLUDED, as a kernel records them: every chapter depends on them), then
 serves: a launcher (`bookbuild.fork_kernel`, the kernel command jupyter_client starts) connects
-to SOCKET, passes its stdin/stdout/stderr and its request, and gets back `{"pid": N}`, later
-`{"exit": code}`. When the launcher's connection closes (jupyter_client killed it), the kernel is
-killed; when the server's stdin closes (the build ended or died), every kernel is, and it exits.
-It stays single-threaded, so forking is safe.
+to SOCKET, sends the byte K with its stdin/stdout/stderr, then its request, and gets back
+`{"pid": N}`, later `{"exit": code}`. When the launcher's connection closes (jupyter_client
+killed it), the kernel is killed. It stays single-threaded, so forking is safe.
+
+Its life: with IDLE 0 it belongs to one build and ends, with every kernel, when its stdin closes
+(the build ended or died). With IDLE > 0 it is kept between builds (bookbuild.servers): it ends
+after IDLE seconds without a kernel, when ROOT is gone, or when asked: a connection that sends
+the byte C and `{"op": "hello"}` gets `{"token": TOKEN}`; `{"op": "stop", "token": TOKEN}` ends it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import sys
 import traceback
 
 from bookbuild.kernel_startup import project_file
+from bookbuild.servers import Lifetime
 
 # What a kernel imports while it starts (the debugger alone is a fifth of a second).
 KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
@@ -38,7 +43,7 @@ _recording: dict = {"root": "", "excluded": (), "on": False}
 
 
 def main(argv: list[str]) -> None:
-    socket_path, root, excluded, *modules = argv
+    socket_path, root, excluded, idle, token, *modules = argv
     # ipykernel reads these when it is imported: the kernels' parent is this server, and
     # figures go to the inline backend as in a kernel started the usual way.
     os.environ["JPY_PARENT_PID"] = str(os.getpid())
@@ -55,7 +60,10 @@ def main(argv: list[str]) -> None:
     ready = {"read": sorted(_preload_reads), "failed": failed}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
-    _Server(listener, socket_path).serve()
+    lifetime = Lifetime(float(idle), root) if float(idle) > 0 else None
+    if lifetime is not None:  # the build that started it stops reading: nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    _Server(listener, socket_path, lifetime, token).serve()
 
 
 def _preload(root: str, excluded: list[str], modules: list[str]) -> list[str]:
@@ -92,13 +100,16 @@ def _audit(event: str, args: tuple) -> None:
 
 
 class _Server:
-    def __init__(self, listener: socket.socket, socket_path: str) -> None:
+    def __init__(self, listener: socket.socket, socket_path: str, lifetime: Lifetime | None,
+                 token: str) -> None:
         self.listener = listener
         self.socket_path = socket_path
+        self.lifetime, self.token = lifetime, token
         self.selector = selectors.DefaultSelector()
         self.kernels: dict[int, socket.socket] = {}  # pid -> its launcher's connection
         self.selector.register(listener, selectors.EVENT_READ, "accept")
-        self.selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
+        if lifetime is None:
+            self.selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
 
     def serve(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self.stop())
@@ -112,19 +123,24 @@ class _Server:
                 else:  # a launcher's connection: it says nothing more, so this is its end
                     self._launcher_gone(key.data, key.fileobj)
             self._reap()
+            if self.lifetime is not None and self.lifetime.over(busy=bool(self.kernels)):
+                self.stop()
 
     def _accept(self) -> None:
         conn, _ = self.listener.accept()
         conn.settimeout(10)  # a launcher sends its request at once; never hang the server
         fds: list[int] = []
         try:
-            _, fds, _, _ = socket.recv_fds(conn, 1, 3)
+            kind, fds, _, _ = socket.recv_fds(conn, 1, 3)
             with conn.makefile("rb") as reader:
                 request = json.loads(reader.readline())
         except (OSError, ValueError):
             for fd in fds:
                 os.close(fd)
             conn.close()
+            return
+        if kind == b"C":
+            self._control(conn, request)
             return
         conn.settimeout(None)
         pid = os.fork()
@@ -136,6 +152,16 @@ class _Server:
         self.kernels[pid] = conn
         _send(conn, {"pid": pid})
         self.selector.register(conn, selectors.EVENT_READ, pid)
+
+    def _control(self, conn: socket.socket, request: dict) -> None:
+        """hello: who are you (the token proves it is the registered server); stop."""
+        op = request.get("op") if isinstance(request, dict) else None
+        if op == "stop" and request.get("token") == self.token:
+            _send(conn, {"stopping": True})
+            conn.close()
+            self.stop()
+        _send(conn, {"token": self.token} if op == "hello" else {"error": "unknown request"})
+        conn.close()
 
     def _launcher_gone(self, pid: int, conn) -> None:
         self.selector.unregister(conn)

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bookbuild import servers
 from bookbuild.errors import BuildError
 from bookbuild.fork_kernel import SOCKET_ENV
 from bookbuild.project import Project
@@ -33,6 +34,8 @@ from bookbuild.project import Project
 KERNEL_NAME = "python3"
 IOPUB_WAIT = 0.05  # seconds to wait for "idle" before asking again (cheap: a kernel_info)
 START_TIMEOUT = 120  # seconds the server may take to import the preloaded modules
+SERVER_NAME = "forkserver"  # its entry among the kept servers (bookbuild.servers)
+CONTROL = b"C"  # the first byte of a control request (a launcher sends K and its stdio)
 
 
 class KernelFactory:
@@ -70,6 +73,8 @@ class KernelFactory:
     async def _obtain(self) -> _ForkServer:
         modules = [str(m) for m in self.project.engine.get("kernel-preload", [])]
         key = (str(self.project.root), self.code, tuple(modules))
+        if servers.kept_idle() and not _keeping:
+            return await asyncio.to_thread(self._kept_between_builds, modules, key)
         kept = _kept.get(key[0]) if _keeping else None
         if kept is not None and kept.key == key and kept.current():
             return kept
@@ -85,6 +90,28 @@ class KernelFactory:
             _kept[key[0]] = server
         return server
 
+    def _kept_between_builds(self, modules: list[str], key: tuple) -> _ForkServer:
+        """The server a build before left running (bookbuild.servers), if it is still right
+        for this build: same code, modules and environment, preloaded files unchanged."""
+        build_dir = self.project.build_dir
+        digest = servers.environment_digest() + json.dumps(key)
+        with servers.locked(build_dir):
+            entry = servers.lookup(build_dir, SERVER_NAME, digest)
+            if entry is not None:
+                server = _ForkServer.attached(entry, key)
+                if server.current():
+                    return server
+                server.stop()
+            server = _ForkServer(self.project, modules, key, self.excluded,
+                                 idle=servers.kept_idle())
+            try:
+                server.wait_ready()
+            except BaseException:
+                server.stop()
+                raise
+            servers.register(build_dir, SERVER_NAME, {**server.entry(), "key": digest})
+        return server
+
     async def close(self) -> None:
         """Stop the server (unless kept for the next build) with every kernel it still has."""
         job, self._server = self._server, None
@@ -94,7 +121,11 @@ class KernelFactory:
             job.cancel()
         results = await asyncio.gather(job, return_exceptions=True)
         server = results[0]
-        if isinstance(server, _ForkServer) and _kept.get(server.key[0]) is not server:
+        if not isinstance(server, _ForkServer) or _kept.get(server.key[0]) is server:
+            return
+        if server.idle:
+            server.release()  # it stays for the next build
+        else:
             await asyncio.to_thread(server.stop)
 
 
@@ -119,26 +150,52 @@ def keep_servers() -> Iterator[None]:
 
 
 class _ForkServer:
-    """The `python -m bookbuild.forkserver` process and its socket."""
+    """The `python -m bookbuild.forkserver` process and its socket. With `idle` > 0 it is kept
+    after the build (bookbuild.servers); otherwise it ends when this build closes its stdin."""
 
     def __init__(self, project: Project, modules: list[str], key: tuple,
-                 excluded: list[str] | None = None) -> None:
-        self.key = key
+                 excluded: list[str] | None = None, idle: int = 0) -> None:
+        self.key, self.idle = key, idle
         self.root = project.root
         self.reads: list[str] = []
         self.digests: dict[str, str] = {}
+        self.token = servers.new_token() if idle else "-"
         self.folder = Path(tempfile.mkdtemp(prefix="bookbuild-"))  # short: socket paths are
         self.socket_path = str(self.folder / "kernels.sock")  # limited to ~100 characters
         logs = project.build_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         self.log_name = f"{project.build_dir.name}/logs/forkserver.log"
         self.log = (logs / "forkserver.log").open("wb")
-        self.process = subprocess.Popen(
+        self.process: subprocess.Popen | None = subprocess.Popen(
             [sys.executable, "-m", "bookbuild.forkserver", self.socket_path, str(self.root),
-             json.dumps(excluded or []), *modules],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-            cwd=str(self.root), start_new_session=True,  # Ctrl-C goes to the build only
+             json.dumps(excluded or []), str(idle), self.token, *modules],
+            stdin=subprocess.DEVNULL if idle else subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.log, cwd=str(self.root),
+            start_new_session=True,  # Ctrl-C goes to the build only
         )
+
+    @classmethod
+    def attached(cls, entry: dict, key: tuple) -> _ForkServer:
+        """A kept server started by an earlier build (its registry entry)."""
+        server = cls.__new__(cls)
+        server.key, server.idle, server.process, server.log = key, 1, None, None
+        server.root = Path(key[0])
+        server.socket_path, server.token = entry["socket"], entry["token"]
+        server.folder = Path(server.socket_path).parent
+        server.reads, server.digests = list(entry["reads"]), dict(entry["digests"])
+        return server
+
+    def entry(self) -> dict:
+        return {"socket": self.socket_path, "token": self.token, "reads": self.reads,
+                "digests": self.digests, "pid": self.process.pid if self.process else None,
+                "prefix": CONTROL.decode()}
+
+    def release(self) -> None:
+        """Leave a kept server running; close this build's ends of its pipes and log."""
+        for stream in (self.process and self.process.stdout, self.log):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
     def wait_ready(self) -> None:
         """Block until the server has imported everything (its first line), or failed."""
@@ -156,7 +213,8 @@ class _ForkServer:
 
     def current(self) -> bool:
         """Still running, and the files its modules read at import are unchanged."""
-        return self.process.poll() is None and self._digests() == self.digests
+        running = self.process is None or self.process.poll() is None
+        return running and self._digests() == self.digests
 
     def _digests(self) -> dict[str, str]:
         from bookbuild.cache import file_digest
@@ -165,8 +223,12 @@ class _ForkServer:
 
     def stop(self) -> None:
         """Closing its stdin stops the server and its kernels; kill it if it does not."""
+        if self.process is None or self.idle:  # kept: no stdin to close; ask it to end
+            servers.ask(self.entry(), {"op": "stop", "token": self.token})
+        if self.process is None:
+            return
         if self.process.poll() is None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, AttributeError):  # no stdin when kept
                 self.process.stdin.close()
             try:
                 self.process.wait(5)
@@ -174,7 +236,7 @@ class _ForkServer:
                 self.process.kill()
                 self.process.wait()
         for stream in (self.process.stdin, self.process.stdout, self.log):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, AttributeError):
                 stream.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 

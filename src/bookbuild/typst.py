@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
+from bookbuild import servers
 from bookbuild.assemble import Book, display_date, parse_date
 from bookbuild.convcache import TextCache
 from bookbuild.crossref import (
@@ -25,6 +26,7 @@ from bookbuild.crossref import (
 from bookbuild.errors import BuildError
 from bookbuild.memo import JsonMemo
 from bookbuild.pandoc import attr_of, document, el, iter_elements, run, stringify, walk
+from bookbuild.typstserver import compile_on, compile_pdf, kept_server
 
 TEMPLATE = "book.typ"
 WORK_TEMPLATE = "bookbuild-book.typ"  # copy next to the generated main file
@@ -39,9 +41,11 @@ CHAPTER_STORE = "typst-chapters"  # in the build folder: each chapter's Typst, b
 BLOCK_STORE = "typst-blocks"  # in the build folder: each chapter prepared for Typst (memo)
 
 
-def write_pdf(book: Book, out_pdf: Path, warmed: Callable[[], None] | None = None) -> None:
+def write_pdf(book: Book, out_pdf: Path, warmed: Callable[[], dict | None] | None = None
+              ) -> None:
     """Compile `book` to `out_pdf` (work files in <build_dir>/typst); `warmed` (from
-    `warm_up`) waits for the warm-up compile, which must end before this one starts."""
+    `warm_up`) waits for the warm-up compile, which must end before this one starts, and
+    gives the kept typst server to compile on, if any."""
     project = book.project
     work = project.build_dir / "typst"
     work.mkdir(parents=True, exist_ok=True)
@@ -53,25 +57,37 @@ def write_pdf(book: Book, out_pdf: Path, warmed: Callable[[], None] | None = Non
     standards = pdf_standards(project)
     if "ua-1" in standards:
         _require_alt_text(book, summaries)
-    if warmed is not None:
-        warmed()
-    pdf = compile_typst(main, project.root, creation_timestamp(project.date), standards)
+    server = warmed() if warmed is not None else None
+    timestamp = creation_timestamp(project.date)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    pdf = None
+    if server is not None:
+        pdf = compile_on(server, main, project.root, timestamp, standards, work / "book.pdf")
+    if pdf is None:  # no kept server (or it ended since): compile here
+        pdf = compile_typst(main, project.root, timestamp, standards)
     out_pdf.write_bytes(pdf)
 
 
-def warm_up(project, niceness: int = 0) -> Callable[[], None]:
+def warm_up(project, niceness: int = 0) -> Callable[[], dict | None]:
     """Start compiling the previous build's Typst source in a thread (typst works outside the
     GIL) while the book is assembled. typst keeps what it computed in memory, so compiling
     this build's source, mostly the same, afterwards redoes only what changed. Returns a
     function that waits for the warm-up; it never fails (its PDF is thrown away). A positive
     `niceness` lowers the thread's priority (Linux: a thread's niceness is its own, and
-    typst's worker threads inherit it)."""
+    typst's worker threads inherit it).
+
+    When servers are kept between builds (bookbuild.servers), the memory is a kept typst
+    server's: this finds it (warm already) or starts one that warms up, and the function
+    returned gives it (else None)."""
     main = project.build_dir / "typst" / MAIN
-    if not main.is_file():
-        return lambda: None
     standards = pdf_standards(project)
     timestamp = creation_timestamp(project.date)
+    if servers.kept_idle():
+        return _kept_server(project, main if main.is_file() else None, niceness,
+                            {"main": str(main), "root": str(project.root),
+                             "timestamp": timestamp, "standards": standards})
+    if not main.is_file():
+        return lambda: None
 
     def compile_previous() -> None:
         if niceness > 0:
@@ -84,6 +100,25 @@ def warm_up(project, niceness: int = 0) -> Callable[[], None]:
     thread = threading.Thread(target=compile_previous, name="typst-warm-up", daemon=True)
     thread.start()
     return thread.join
+
+
+def _kept_server(project, previous: Path | None, niceness: int, warm: dict
+                 ) -> Callable[[], dict | None]:
+    found: list[dict | None] = [None]
+
+    def find() -> None:
+        with contextlib.suppress(BuildError, OSError):  # no server: the build compiles itself
+            found[0] = kept_server(project.build_dir, project.root, niceness,
+                                   warm if previous is not None else None)
+
+    thread = threading.Thread(target=find, name="typst-server", daemon=True)
+    thread.start()
+
+    def wait() -> dict | None:
+        thread.join()
+        return found[0]
+
+    return wait
 
 
 def _replace_text(path: Path, text: str) -> None:
@@ -122,14 +157,7 @@ def image_alt(image: dict) -> str:
 
 def compile_typst(main: Path, root: Path, timestamp: int | None,
                   standards: list[str] | None = None) -> bytes:
-    import typst
-
-    try:
-        return typst.compile(str(main), root=str(root), timestamp=timestamp,
-                             ignore_system_fonts=True, pdf_standards=standards or [])
-    except typst.TypstError as exc:
-        detail = "\n".join(filter(None, [getattr(exc, "diagnostic", ""), *exc.hints]))
-        raise BuildError(f"{main}: typst failed: {exc.message}\n{detail}".rstrip()) from None
+    return compile_pdf(main, root, timestamp, standards)
 
 
 def creation_timestamp(date: str | None) -> int | None:
