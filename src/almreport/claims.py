@@ -209,16 +209,34 @@ def solutions(survey: Survey, claims: Claims, item_id: str, limit: int | None = 
     positive = positive_categories(survey)
     n = survey.method.answered
     mine = item_claims(claims, item_id)
+    known: dict[tuple, bool] = {}  # a claim's verdict by what it reads of the counts
+
+    def holds(claim: Claim, counts: dict[str, int]) -> bool:
+        key = (id(claim), _what_it_reads(claim, counts, positive))
+        if key not in known:
+            known[key] = evaluate(claim, {item_id: [counts]}, positive, describe=False).ok
+        return known[key]
+
     found: list[dict[str, int]] = []
     for cuts in itertools.combinations(range(n + len(cats) - 1), len(cats) - 1):
         bounds = (-1, *cuts, n + len(cats) - 1)
         counts = {cat: bounds[k + 1] - bounds[k] - 1 for k, cat in enumerate(cats)}
-        table = {item_id: [counts]}
-        if all(evaluate(c, table, positive, describe=False).ok for c in mine):
+        if all(holds(c, counts) for c in mine):
             found.append(counts)
             if limit and len(found) >= limit:
                 break
     return found
+
+
+def _what_it_reads(claim: Claim, counts: dict[str, int], positive: Sequence[str]) -> tuple:
+    """All a one-item claim depends on, the total being fixed: a share or tier claim reads
+    one sum of counts, a mode claim the whole vector."""
+    check = claim.check
+    if isinstance(check, ShareCheck):
+        return (sum(counts[k] for k in check.categories),)
+    if isinstance(check, TierCheck):
+        return (sum(counts[k] for k in positive),)
+    return tuple(counts.values())
 
 
 def run_claims(root: Path | str = ".", survey: Survey | None = None) -> list[str]:

@@ -9,6 +9,7 @@ provenance of the counts.
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -120,11 +121,9 @@ def tallgrunnlag(survey: Survey, block_id: str, label: str | None = None,
     data: the block's CSV, written to `<folder>/<label>.csv`, and the workbook with every table
     (the build copies the folder to the site; `href_prefix` leads from the chapter page to the
     site root)."""
-    from almreport.workbook import write_workbook
-
     label = label or f"tbl-{block_id}"
     path = write_block_csv(survey, block_id, folder, label)
-    workbook = write_workbook(survey, folder)
+    workbook = _workbook_of(survey, folder)
     table = block_table(survey, block_id)
     marks = {w: MARKS.get(k, "") for k, w in PROVENANCE_WORDS.items()}
     table[PROVENANCE] = [f"{w} {marks[w]}".strip() for w in table[PROVENANCE]]
@@ -138,3 +137,19 @@ def tallgrunnlag(survey: Survey, block_id: str, label: str | None = None,
         f"[alle tabellene som Excel-fil (XLSX)]({base}/{workbook.name}){{.data-download}}",
         "",
     ])
+
+
+_workbooks: dict[Path, str] = {}  # workbook path -> the survey it was last written from
+
+
+def _workbook_of(survey: Survey, folder: Path | str) -> Path:
+    """The workbook of every table, written once per survey: each chart of a chapter links
+    to it, and writing it takes longer than the rest of a table."""
+    from almreport.workbook import WORKBOOK_NAME, write_workbook
+
+    path = Path(folder).resolve() / WORKBOOK_NAME
+    digest = hashlib.sha256(survey.model_dump_json().encode()).hexdigest()
+    if _workbooks.get(path) != digest or not path.is_file():
+        write_workbook(survey, folder)
+        _workbooks[path] = digest
+    return Path(folder) / WORKBOOK_NAME

@@ -11,10 +11,12 @@ times, and prints the median wall time and the peak memory of the build's proces
   and typst kept from the build before, as an author's `make` has them (bookbuild.servers):
 
       [tool.bookbuild.bench]
-      data-edit  = { file = "data/x.yaml", find = "n: 3", replace = "n: 4" }
+      data-edit  = { file = "data/x.yaml", find = "n: 3", replace = ["n: 4", "n: 5"] }
       prose-edit = { file = "chapters/a.ipynb", find = "old words", replace = "new words" }
 
-  Each run toggles between the original and the edited text, so every run sees a real change.
+  Each run moves the text to its next state (`find`, each `replace`, `find` again), so every
+  run sees a real change. With a list longer than the runs, every data edit gives values no
+  build has seen: no memo (e.g. of a chart) holds their result, as for an author's new number.
 - the same two edits under `bookbuild preview`: from saving the file to the rebuild's
   "Ferdig" (the preview keeps the kernels' fork server, so a rebuild skips its imports).
 
@@ -67,18 +69,20 @@ class Run:
 class Edit:
     file: str
     find: str
-    replace: str
+    replace: str | list[str]
 
     def toggle(self, root: Path) -> None:
-        """Apply the edit, or undo it when it is in place."""
+        """Move the text to its next state: `find`, then each `replace` in turn, then `find`
+        again (one `replace`: apply the edit, or undo it when it is in place)."""
+        states = [self.find, *([self.replace] if isinstance(self.replace, str) else self.replace)]
         path = root / self.file
         text = path.read_text(encoding="utf-8")
-        if self.find in text:
-            path.write_text(text.replace(self.find, self.replace, 1), encoding="utf-8")
-        elif self.replace in text:
-            path.write_text(text.replace(self.replace, self.find, 1), encoding="utf-8")
-        else:
-            raise SystemExit(f"bench: {self.file}: neither {self.find!r} nor {self.replace!r}")
+        for i, state in enumerate(states):
+            if state in text:
+                following = states[(i + 1) % len(states)]
+                path.write_text(text.replace(state, following, 1), encoding="utf-8")
+                return
+        raise SystemExit(f"bench: {self.file}: none of {states!r}")
 
 
 def copy_project(source: Path, dest: Path) -> Path:

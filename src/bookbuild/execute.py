@@ -313,7 +313,7 @@ async def _run(
     session = _KernelSession(project, ref, kernels)
     try:
         await session.start()
-        results = [await session.run_cell(c) for c in cells]
+        results = await session.run_cells(cells)
         files = await session.files_touched()
     finally:
         await session.shutdown()
@@ -396,33 +396,50 @@ class _KernelSession:
                 f"Python of this environment ({sys.executable})"
             )
 
-    async def run_cell(self, cell: _Cell) -> CellResult:
-        if cell.cell_type == "markdown" and cell.inline:
-            values = await self._inline(cell)
-            return CellResult(cell.number, "markdown", substitute(cell.source, cell.inline, values))
-        if cell.cell_type != "code" or not _runs(cell):
-            return _unexecuted(cell)
-        where = f"celle {cell.number}" + (f" (label: {cell.label})" if cell.label else "")
-        outputs = await self._execute(cell.source, where)
-        return CellResult(cell.number, "code", cell.source, cell.options, outputs)
+    async def run_cells(self, cells: list[_Cell]) -> list[CellResult]:
+        """Every cell, in order. The inline expressions of markdown cells with no code cell
+        between them go to the kernel in one request (a round trip per cell adds up)."""
+        results: list[CellResult] = []
+        pending: list[_Cell] = []  # cells since the last code cell that ran
+        for cell in cells:
+            if cell.cell_type != "code" or not _runs(cell):
+                pending.append(cell)
+                continue
+            results += await self._markdown_cells(pending)
+            pending = []
+            where = f"celle {cell.number}" + (f" (label: {cell.label})" if cell.label else "")
+            outputs = await self._execute(cell.source, where)
+            results.append(CellResult(cell.number, "code", cell.source, cell.options, outputs))
+        return results + await self._markdown_cells(pending)
 
-    async def _inline(self, cell: _Cell) -> list[str]:
-        """The cell's inline expressions, in one request and one reply (one per expression
-        costs a round trip each); a failure is the expression after the last value shown."""
+    async def _markdown_cells(self, cells: list[_Cell]) -> list[CellResult]:
+        with_inline = [c for c in cells if c.cell_type == "markdown" and c.inline]
+        values = iter(await self._inline(with_inline)) if with_inline else iter([])
+        return [CellResult(c.number, "markdown", substitute(c.source, c.inline,
+                                                            [next(values) for _ in c.inline]))
+                if c.cell_type == "markdown" and c.inline else _unexecuted(c) for c in cells]
+
+    async def _inline(self, cells: list[_Cell]) -> list[str]:
+        """The cells' inline expressions, in one request and one reply; a failure is the
+        expression after the last value shown."""
         kernel = f"__import__({kernel_startup.MODULE_NAME!r})"
+        exprs = [(cell, expr) for cell in cells for expr in cell.inline]
         # The values computed before a failing expression are shown all the same (finally).
         code = "\n".join(["try:", *(f"    {kernel}.keep_inline((\n{expr.code}\n))"
-                                    for expr in cell.inline),
+                                    for _, expr in exprs),
                            f"finally:\n    {kernel}.show_inline_values()"])
 
         def where(outputs: list[dict]) -> str:
             # A syntax error stops the whole request before any value: find it by compiling.
-            invalid = _first_invalid(cell.inline)
+            invalid = _first_invalid([expr for _, expr in exprs])
             shown = len(_inline_values(outputs))
-            failed = min(invalid if invalid < len(cell.inline) else shown, len(cell.inline) - 1)
-            return f"celle {cell.number} (`{{python}} {cell.inline[failed].code}`)"
+            cell, expr = exprs[min(invalid if invalid < len(exprs) else shown, len(exprs) - 1)]
+            return f"celle {cell.number} (`{{python}} {expr.code}`)"
 
         values = _inline_values(await self._execute(code, where, history=False))
+        if len(values) != len(exprs):  # cannot happen short of a kernel-side bug: say so
+            raise BuildError(f"{self._name()}: {len(exprs)} inline values expected, "
+                             f"{len(values)} came back")
         self.inline_values.extend(values)
         return values
 

@@ -35,9 +35,13 @@ import traceback
 from bookbuild.kernel_startup import project_file
 from bookbuild.servers import Lifetime
 
-# What a kernel imports while it starts (the debugger alone is a fifth of a second).
+# What a kernel imports while it starts (the debugger alone is a fifth of a second; psutil
+# comes with jupyter_client's list of local addresses, found once here: see _preload).
 KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
-                  "ipykernel.debugger"]
+                  "ipykernel.debugger", "jupyter_client.localinterfaces"]
+# A kernel of a build keeps no input history on disk (IPython's sqlite file in the home folder:
+# a write per kernel, and nothing a build reads back).
+KERNEL_OPTIONS = ["--HistoryManager.enabled=False"]
 _preload_reads: set[str] = set()
 _recording: dict = {"root": "", "excluded": (), "on": False}
 
@@ -81,6 +85,8 @@ def _preload(root: str, excluded: list[str], modules: list[str]) -> list[str]:
                 importlib.import_module(name)
             except Exception as exc:  # noqa: BLE001 (reported, not fatal)
                 failed.append(f"{name}: {type(exc).__name__}: {exc}")
+        with contextlib.suppress(Exception):  # else each kernel lists them when it starts
+            importlib.import_module("jupyter_client.localinterfaces").local_ips()
     finally:
         _recording["on"] = False  # the hook stays installed (hooks cannot be removed), inert
         sys.path.remove("")
@@ -224,7 +230,7 @@ def _become_kernel(server: _Server, fds: list[int], request: dict) -> None:
         env = dict(request["env"], JPY_PARENT_PID=str(os.getppid()))
         os.environ.clear()
         os.environ.update(env)
-        sys.argv = ["ipykernel_launcher", *request["argv"]]
+        sys.argv = ["ipykernel_launcher", *request["argv"], *KERNEL_OPTIONS]
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance()

@@ -188,6 +188,37 @@ def test_a_paragraphs_values_keep_their_order_and_text(tmp_path):
     assert "A 2, B xxx, C [1, 2] og None." in markdown
 
 
+@pytest.mark.parametrize(("bad", "error"), [("1 / 0", "ZeroDivisionError"),
+                                            ("1 +* 2", "SyntaxError")])
+def test_paragraphs_between_two_code_cells_share_a_request_but_not_the_blame(
+        tmp_path, bad, error):
+    """The expressions of consecutive markdown cells go to the kernel together, in order (a
+    later cell sees what an earlier one changed); a failure names its own cell."""
+    root = copy_book(tmp_path / "book")
+    write_chapter(root, "chapters/data.ipynb", [
+        new_code_cell("seen = []"),
+        new_markdown_cell("Først `{python} seen.append(1) or len(seen)`."),
+        new_markdown_cell("Uten uttrykk."),
+        new_markdown_cell("Så `{python} seen.append(2) or len(seen)` og `{python} seen`."),
+        new_code_cell("seen.append(3)"),
+        new_markdown_cell("Til slutt `{python} seen`."),
+    ])
+    project = load_project(root)
+    markdown = execute_book(project, project.chapters[2:])[0].markdown
+    assert "Først 1." in markdown and "Uten uttrykk." in markdown
+    assert "Så 2 og [1, 2]." in markdown and "Til slutt [1, 2, 3]." in markdown
+    write_chapter(root, "chapters/data.ipynb", [
+        new_markdown_cell("Først `{python} 1`."),
+        new_markdown_cell(f"Så `{{python}} 2` og `{{python}} {bad}`."),
+        new_markdown_cell("Til slutt `{python} 3`."),
+    ])
+    with pytest.raises(BuildError) as caught:
+        execute_book(project, project.chapters[2:])
+    first_line = str(caught.value).splitlines()[0]
+    assert f"celle 2 (`{{python}} {bad}`)" in first_line
+    assert error in first_line
+
+
 def test_kernel_from_another_python_is_rejected(tmp_path):
     project = load_project(copy_book(tmp_path / "book"))
     session = execmod._KernelSession(project, project.chapters[1], KernelFactory(project))

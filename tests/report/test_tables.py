@@ -99,3 +99,26 @@ def test_tallgrunnlag_writes_the_csv_and_links_it(survey, tmp_path) -> None:
         f"../{folder.as_posix()}/arena-lettmetall-tabeller.xlsx")
     text = " ".join(BeautifulSoup(html, "html.parser").text.split())
     assert "* Spørsmål 13a, 13b og 13c: rekonstruert" in text
+
+
+def test_the_workbook_is_written_once_per_survey(survey, tmp_path, monkeypatch) -> None:
+    from almreport import workbook
+
+    folder = tmp_path / "tables"
+    written = []
+    real = workbook.write_workbook
+    monkeypatch.setattr(workbook, "write_workbook",
+                        lambda s, f, *a: written.append(s) or real(s, f, *a))
+    for block_id in BLOCKS:  # a chapter shows every table, each linking the one workbook
+        tables.tallgrunnlag(survey, block_id, folder=folder)
+    assert len(written) == 1
+    item = survey.blocks[0].items[0]
+    changed = survey.model_copy(deep=True)
+    first, second = list(item.counts)[:2]
+    counts = changed.blocks[0].items[0].counts
+    counts[first], counts[second] = counts[first] + 1, counts[second] - 1
+    tables.tallgrunnlag(changed, "delmal", folder=folder)
+    assert len(written) == 2  # other counts: written again
+    (folder / workbook.WORKBOOK_NAME).unlink()
+    tables.tallgrunnlag(changed, "delmal", folder=folder)
+    assert len(written) == 3 and (folder / workbook.WORKBOOK_NAME).is_file()
