@@ -24,6 +24,7 @@ the byte C and `{"op": "hello"}` gets `{"token": TOKEN}`; `{"op": "stop", "token
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import selectors
@@ -56,6 +57,10 @@ def main(argv: list[str]) -> None:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does; the shell puts it back in each kernel
     failed = _preload(root, json.loads(excluded), [*KERNEL_MODULES, *modules])
+    # What the imports made lives as long as any kernel: out of the collector's sight, a
+    # kernel's collections scan only its own objects (and do not write to the shared pages).
+    gc.collect()
+    gc.freeze()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(16)
