@@ -19,7 +19,6 @@ build run as a library call starts and stops its own.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -42,6 +41,8 @@ _idle = 0  # seconds: kept servers are used while this is positive (see `keeping
 def idle_setting(engine: dict) -> int:
     """Seconds a server is kept idle: $BOOKBUILD_KEEP_SERVERS, else `keep-servers`, else the
     default (0 under CI, where nobody rebuilds and no process may outlive the job)."""
+    if os.name != "posix":  # sockets, locks and signals as used here are POSIX
+        return 0
     value = os.environ.get(ENV, "").strip()
     if not value:
         value = engine.get("keep-servers", 0 if os.environ.get("CI") else DEFAULT_IDLE)
@@ -79,6 +80,8 @@ def environment_digest() -> str:
 @contextlib.contextmanager
 def locked(build_dir: Path) -> Iterator[None]:
     """One build at a time looks up or starts the project's servers."""
+    import fcntl
+
     folder = build_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / ".lock").open("a") as handle:
