@@ -72,9 +72,25 @@ def new_token() -> str:
 
 
 def environment_digest() -> str:
-    """What a server inherits from the environment it was started in (e.g. PYTHONPATH)."""
+    """What a server inherits from the environment it was started in (e.g. PYTHONPATH), and
+    the state of the installed packages (a server keeps the versions it imported)."""
     items = sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE_ENV)
-    return hashlib.sha256(json.dumps([sys.executable, items]).encode()).hexdigest()
+    installed = _installation_stamps()
+    return hashlib.sha256(json.dumps([sys.executable, items, installed]).encode()).hexdigest()
+
+
+def _installation_stamps() -> list[int]:
+    """When the package folders last changed: installing, upgrading or removing a package
+    adds or removes entries there."""
+    import sysconfig
+
+    stamps = []
+    for name in ("purelib", "platlib"):
+        try:
+            stamps.append(os.stat(sysconfig.get_paths()[name]).st_mtime_ns)
+        except (KeyError, OSError):
+            stamps.append(0)
+    return stamps
 
 
 @contextlib.contextmanager

@@ -185,3 +185,18 @@ def test_how_long_servers_are_kept(monkeypatch, env, config, ci, expected):
     engine = {} if config is None else {"keep-servers": config}
     assert servers.idle_setting(engine) == expected
 
+
+
+def test_installing_a_package_gives_new_servers(tmp_path, monkeypatch):
+    """A kept server keeps the library versions it imported: a change in the package folder
+    (pip install, upgrade, uninstall) must change its key."""
+    import sysconfig
+
+    packages = tmp_path / "site-packages"
+    packages.mkdir()
+    monkeypatch.setattr(sysconfig, "get_paths",
+                        lambda *a, **k: {"purelib": str(packages), "platlib": str(packages)})
+    before = servers.environment_digest()
+    assert servers.environment_digest() == before
+    (packages / "nypakke-1.0.dist-info").mkdir()
+    assert servers.environment_digest() != before
