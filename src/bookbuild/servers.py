@@ -114,6 +114,9 @@ def lookup(build_dir: Path, name: str, key: str) -> dict | None:
     entry = _read(build_dir, name)
     if entry is None:
         return None
+    if entry.get("folder") != str(build_dir):  # copied with the project: another's server
+        (build_dir / FOLDER / f"{name}.json").unlink(missing_ok=True)
+        return None
     if entry.get("key") == key:
         reply = ask(entry, {"op": "hello"})
         if reply is not None and reply.get("token") == entry.get("token"):
@@ -128,7 +131,7 @@ def register(build_dir: Path, name: str, entry: dict) -> None:
     path = build_dir / FOLDER / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(entry), encoding="utf-8")
+    tmp.write_text(json.dumps({**entry, "folder": str(build_dir)}), encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -136,7 +139,7 @@ def stop(build_dir: Path, name: str) -> bool:
     """Ask the registered server `name` to end; forget it either way. True if it answered."""
     entry = _read(build_dir, name)
     (build_dir / FOLDER / f"{name}.json").unlink(missing_ok=True)
-    if entry is None:
+    if entry is None or entry.get("folder") != str(build_dir):  # none, or another project's
         return False
     return ask(entry, {"op": "stop", "token": entry.get("token")}) is not None
 

@@ -200,3 +200,18 @@ def test_installing_a_package_gives_new_servers(tmp_path, monkeypatch):
     assert servers.environment_digest() == before
     (packages / "nypakke-1.0.dist-info").mkdir()
     assert servers.environment_digest() != before
+
+
+def test_a_copied_project_leaves_the_original_its_servers(tmp_path, copy_book):
+    root = copy_book(tmp_path / "book")
+    _build(root, KEEP)
+    pids = _pids(root)
+    copy = tmp_path / "kopi"
+    shutil.copytree(root, copy)  # _build/ with the registry included
+    assert bookbuild(copy, "stop").out.strip() == "Ingen tjenere kjører"
+    _edit_data(copy)
+    _build(copy, KEEP)
+    assert not set(_pids(copy).values()) & set(pids.values())  # servers of its own
+    assert all(psutil.pid_exists(pid) for pid in pids.values())  # the original's still run
+    assert _pids(root) == pids
+    assert bookbuild(copy, "stop").code == 0
