@@ -26,7 +26,7 @@ from bookbuild.crossref import (
 from bookbuild.errors import BuildError
 from bookbuild.memo import JsonMemo
 from bookbuild.pandoc import attr_of, document, el, iter_elements, run, stringify, walk
-from bookbuild.typstserver import compile_on, compile_pdf, kept_server
+from bookbuild.typstserver import compile_on, compile_pdf, kept_server, warm_up_thread
 
 TEMPLATE = "book.typ"
 WORK_TEMPLATE = "bookbuild-book.typ"  # copy next to the generated main file
@@ -89,17 +89,7 @@ def warm_up(project, niceness: int = 0) -> Callable[[], dict | None]:
     if not main.is_file():
         return lambda: None
 
-    def compile_previous() -> None:
-        if niceness > 0:
-            with contextlib.suppress(OSError, AttributeError):
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-        # an old source may no longer compile with today's files: no matter
-        with contextlib.suppress(Exception):
-            compile_typst(main, project.root, timestamp, standards)
-
-    thread = threading.Thread(target=compile_previous, name="typst-warm-up", daemon=True)
-    thread.start()
-    return thread.join
+    return warm_up_thread(main, project.root, timestamp, standards, niceness).join
 
 
 def _kept_server(project, previous: Path | None, niceness: int, warm: dict
@@ -155,9 +145,7 @@ def image_alt(image: dict) -> str:
     return " ".join((alt if alt is not None else stringify(image["c"][1])).split())
 
 
-def compile_typst(main: Path, root: Path, timestamp: int | None,
-                  standards: list[str] | None = None) -> bytes:
-    return compile_pdf(main, root, timestamp, standards)
+compile_typst = compile_pdf  # typst's PDF of a main file, or a BuildError
 
 
 def creation_timestamp(date: str | None) -> int | None:

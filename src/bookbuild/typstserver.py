@@ -125,7 +125,9 @@ def main(argv: list[str]) -> None:
     print("ready", flush=True)
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nobody reads any more
     if warm:
-        _warm_up(json.loads(warm[0]), int(niceness))
+        request = json.loads(warm[0])
+        warm_up_thread(request["main"], request["root"], request.get("timestamp"),
+                       request.get("standards"), int(niceness)).join()
     lifetime = Lifetime(float(idle), root)
     try:
         while not lifetime.over():
@@ -142,17 +144,21 @@ def main(argv: list[str]) -> None:
             os.rmdir(os.path.dirname(socket_path))
 
 
-def _warm_up(request: dict, niceness: int) -> None:
+def warm_up_thread(main: Path | str, root: Path | str, timestamp: int | None,
+                   standards: list[str] | None, niceness: int = 0) -> threading.Thread:
+    """A started thread compiling `main` only for what typst then remembers (its PDF and any
+    error are dropped: an old source may no longer compile with today's files). A positive
+    `niceness` lowers that thread's priority (Linux: typst's worker threads inherit it)."""
     def run() -> None:
-        if niceness > 0:  # this thread only (and typst's workers it starts): Linux
+        if niceness > 0:
             with contextlib.suppress(OSError, AttributeError):
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-        with contextlib.suppress(Exception):  # an old source may no longer compile
-            _compile(request)
+        with contextlib.suppress(Exception):
+            compile_pdf(main, root, timestamp, standards)
 
-    thread = threading.Thread(target=run, name="typst-warm-up")
+    thread = threading.Thread(target=run, name="typst-warm-up", daemon=True)
     thread.start()
-    thread.join()
+    return thread
 
 
 def _serve(conn: socket.socket, token: str) -> bool:
@@ -184,11 +190,10 @@ def _compile(request: dict) -> dict:
         return {"error": str(exc)}
     except Exception as exc:  # noqa: BLE001 (the client shows it; the server goes on)
         return {"error": f"{request.get('main')}: typst failed: {type(exc).__name__}: {exc}"}
-    if request.get("out"):  # a warm-up has none
-        out = Path(request["out"])
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(pdf)
-        os.replace(tmp, out)
+    out = Path(request["out"])
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(pdf)
+    os.replace(tmp, out)
     return {"ok": True}
 
 
