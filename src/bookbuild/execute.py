@@ -405,14 +405,16 @@ class _KernelSession:
             if cell.cell_type != "code" or not _runs(cell):
                 pending.append(cell)
                 continue
-            results += await self._markdown_cells(pending)
+            results += await self._cells_running_no_code(pending)
             pending = []
             where = f"celle {cell.number}" + (f" (label: {cell.label})" if cell.label else "")
             outputs = await self._execute(cell.source, where)
             results.append(CellResult(cell.number, "code", cell.source, cell.options, outputs))
-        return results + await self._markdown_cells(pending)
+        return results + await self._cells_running_no_code(pending)
 
-    async def _markdown_cells(self, cells: list[_Cell]) -> list[CellResult]:
+    async def _cells_running_no_code(self, cells: list[_Cell]) -> list[CellResult]:
+        """Markdown, raw and not-run code cells: only the markdown's inline values need the
+        kernel, all of them in one request."""
         with_inline = [c for c in cells if c.cell_type == "markdown" and c.inline]
         values = iter(await self._inline(with_inline)) if with_inline else iter([])
         return [CellResult(c.number, "markdown", substitute(c.source, c.inline,
