@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import re
 import threading
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bookbuild import jsontext
 from bookbuild.citations import process_citations
 from bookbuild.crossref import (
     CaptionEntry,
@@ -99,13 +99,13 @@ def parse_cached(markdown: str, store: Path, *, what: str) -> dict:
     callers change the AST they get, so every call returns a fresh copy)."""
     path = store / f"{_ast_key(markdown)}.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return jsontext.loads(path.read_bytes())
     except (OSError, ValueError):
         pass
     doc = markdown_to_ast(markdown, what=what)
     store.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(doc), encoding="utf-8")
+    tmp.write_text(jsontext.dumps(doc), encoding="utf-8")
     os.replace(tmp, path)
     return doc
 

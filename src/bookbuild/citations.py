@@ -3,10 +3,10 @@ list (placed in the chapter holding `::: {#refs}`, as in Quarto) cover every cha
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+from bookbuild import jsontext
 from bookbuild.convcache import TextCache
 from bookbuild.crossref import xref_kind
 from bookbuild.errors import BuildError
@@ -135,15 +135,16 @@ def _splice(blocks: list, targets: list[tuple[dict, bool]],
 
 def _citeproc(project: Project, doc: dict, files: list[Path | None]) -> tuple[list, str]:
     """pandoc --citeproc over `doc`: (blocks, stderr), kept by `doc` and the files' content."""
-    text = json.dumps(doc)
+    text = jsontext.dumps(doc)
     material = "\0".join([text, *(_content(f) for f in files)])
     cache = TextCache(project.build_dir / "citeproc")
 
     def run_citeproc() -> str:
         res = run(["-f", "json", "-t", "json", "--citeproc"], text, what="citeproc")
-        return json.dumps({"blocks": json.loads(res.stdout)["blocks"], "stderr": res.stderr})
+        blocks = jsontext.loads(res.stdout)["blocks"]
+        return jsontext.dumps({"blocks": blocks, "stderr": res.stderr})
 
-    result = json.loads(cache.get(material, run_citeproc))
+    result = jsontext.loads(cache.get(material, run_citeproc))
     cache.prune()
     return result["blocks"], result["stderr"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import os
 import posixpath
 import shutil
@@ -17,7 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from bookbuild import pandoc
+from bookbuild import jsontext, pandoc
 from bookbuild.errors import BuildError
 from bookbuild.memo import JsonMemo
 
@@ -86,7 +85,7 @@ def _page_material(book: Book, page: _Page, hrefs: set[str], variables: dict,
                template_text, variables, chapter.number, chapter.title,
                [_toc_fields(item) for item in chapter.toc],
                chapter.ref.appendix, chapter.ref.path.as_posix(), book.project.language]
-    return json.dumps(context) + "\0" + json.dumps(chapter.ast)
+    return jsontext.dumps(context) + "\0" + jsontext.dumps(chapter.ast)
 
 
 def _copy_images_again(images: list[list[str]], book: Book, page: _Page, out_dir: Path) -> bool:
@@ -266,7 +265,7 @@ def _prepare_ast(book: Book, page: _Page, hrefs: set[str], out_dir: Path,
 def _copy_fixing(value: Any, fix) -> Any:
     """A deep copy of `value` (JSON data) in which `fix` has changed every Image and Link
     element (a JSON round trip copies faster than Python code can)."""
-    copy = json.loads(json.dumps(value))
+    copy = jsontext.loads(jsontext.dumps(value))
     for node in pandoc.iter_elements(copy):
         if node["t"] in ("Image", "Link"):
             fix(node)
@@ -376,7 +375,7 @@ def _render(ast: dict, variables: dict, template: Path, work: Path, out_file: Pa
     defaults = work / f"{out_file.name}-{id(ast)}.yaml"
     defaults.write_text(yaml.safe_dump(options, allow_unicode=True), encoding="utf-8")
     args = ["-f", "json", "-t", "html5", f"--defaults={defaults}", "--wrap=none"]
-    page = pandoc.run(args, json.dumps(ast), what=f"HTML page {out_file.name}").stdout
+    page = pandoc.run(args, jsontext.dumps(ast), what=f"HTML page {out_file.name}").stdout
     _write_page(out_file, page)
     return page
 

@@ -8,11 +8,11 @@ redoes only the edited chapter's parts and a changed engine never reuses an old 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bookbuild import jsontext
 from bookbuild.cache import engine_digest
 from bookbuild.convcache import TextCache
 
@@ -25,16 +25,16 @@ class JsonMemo:
         self._texts = TextCache(store)
 
     def get(self, material: str, produce: Callable[[], Any]) -> Any:
-        text = self._texts.get(f"{engine_digest()}\0{material}", lambda: json.dumps(produce()))
-        return json.loads(text)
+        text = self._texts.get(f"{engine_digest()}\0{material}", lambda: jsontext.dumps(produce()))
+        return jsontext.loads(text)
 
     def find(self, material: str) -> Any | None:
         """The result kept for `material`, None if there is none."""
         text = self._texts.find(f"{engine_digest()}\0{material}")
-        return None if text is None else json.loads(text)
+        return None if text is None else jsontext.loads(text)
 
     def put(self, material: str, value: Any) -> None:
-        self._texts.put(f"{engine_digest()}\0{material}", json.dumps(value))
+        self._texts.put(f"{engine_digest()}\0{material}", jsontext.dumps(value))
 
     @property
     def misses(self) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import re
 import subprocess
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from bookbuild import jsontext
 from bookbuild.errors import BuildError
 
 # Pandoc markdown as Quarto reads it; these are pandoc defaults, listed to make them explicit.
@@ -57,18 +57,18 @@ def run(args: list[str], stdin: str, *, what: str = "pandoc") -> PandocResult:
 
 def markdown_to_ast(markdown: str, *, what: str = "pandoc") -> dict:
     """Parse pandoc markdown into a pandoc JSON document."""
-    return json.loads(run(["-f", MARKDOWN, "-t", "json"], markdown, what=what).stdout)
+    return jsontext.loads(run(["-f", MARKDOWN, "-t", "json"], markdown, what=what).stdout)
 
 
 def filter_ast(doc: dict, args: list[str], *, what: str = "pandoc") -> tuple[dict, str]:
     """JSON -> JSON through pandoc with extra `args` (e.g. --citeproc); returns (doc, stderr)."""
-    res = run(["-f", "json", "-t", "json", *args], json.dumps(doc), what=what)
-    return json.loads(res.stdout), res.stderr
+    res = run(["-f", "json", "-t", "json", *args], jsontext.dumps(doc), what=what)
+    return jsontext.loads(res.stdout), res.stderr
 
 
 def ast_to(doc: dict, to: str, args: list[str] | None = None, *, what: str = "pandoc") -> str:
     """Write a pandoc JSON document in format `to` (e.g. "typst-citations", "html5")."""
-    return run(["-f", "json", "-t", to, *(args or [])], json.dumps(doc), what=what).stdout
+    return run(["-f", "json", "-t", to, *(args or [])], jsontext.dumps(doc), what=what).stdout
 
 
 def document(blocks: list, meta: dict | None = None, api: list | None = None) -> dict:
@@ -78,7 +78,7 @@ def document(blocks: list, meta: dict | None = None, api: list | None = None) ->
 
 @cache
 def api_version() -> list:
-    return json.loads(run(["-f", "markdown", "-t", "json"], "").stdout)["pandoc-api-version"]
+    return jsontext.loads(run(["-f", "markdown", "-t", "json"], "").stdout)["pandoc-api-version"]
 
 
 def version() -> str:

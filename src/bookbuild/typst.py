@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
-from bookbuild import servers
+from bookbuild import jsontext, servers
 from bookbuild.assemble import Book, display_date, parse_date
 from bookbuild.convcache import TextCache
 from bookbuild.crossref import (
@@ -166,7 +166,7 @@ def book_to_typst(book: Book) -> str:
 def _typst_source(book: Book) -> tuple[str, list[dict]]:
     """The Typst text of `book` and each chapter's summary (see _summary)."""
     memo = JsonMemo(book.project.build_dir / BLOCK_STORE)
-    texts = [json.dumps(c.ast["blocks"]) for c in book.chapters]
+    texts = [jsontext.dumps(c.ast["blocks"]) for c in book.chapters]
     summaries = _summaries(book, texts, memo)
     chapters = _chapter_blocks(book, texts, summaries, memo)
     memo.prune()
@@ -183,7 +183,7 @@ def _chapters_to_typst(store: Path, chapters: list[list]) -> str:
     args = ["-f", "json", "-t", WRITER, *WRITER_ARGS]
 
     def convert(blocks: list) -> str:
-        text = json.dumps(document([_raw_block(SENTINEL), *blocks, _raw_block(SENTINEL)]))
+        text = jsontext.dumps(document([_raw_block(SENTINEL), *blocks, _raw_block(SENTINEL)]))
         return cache.get("\0".join([*args, text]),
                          lambda: run(args, text, what="typst").stdout)
 
@@ -307,7 +307,7 @@ def _chapter_blocks(book: Book, texts: list[str] | None = None,
     """Each chapter's blocks, prepared for Typst (a copy; the book is not changed). A chapter
     is prepared again only when its blocks or what it sees of the others changed."""
     memo = memo or JsonMemo(book.project.build_dir / BLOCK_STORE)
-    texts = texts or [json.dumps(c.ast["blocks"]) for c in book.chapters]
+    texts = texts or [jsontext.dumps(c.ast["blocks"]) for c in book.chapters]
     summaries = summaries or _summaries(book, texts, memo)
     renames = _unique_ids([s["ids"] for s in summaries])
     hrefs = {c.ref.href: i for i, c in enumerate(book.chapters)}
@@ -315,7 +315,7 @@ def _chapter_blocks(book: Book, texts: list[str] | None = None,
     labels = {rename.get(i, i) for s, rename in zip(summaries, renames, strict=True)
               for i in s["labelled"]}
     # everything a chapter's preparation reads besides its own blocks (see _Context)
-    shared = json.dumps([renames, list(hrefs), first_ids, sorted(labels),
+    shared = jsontext.dumps([renames, list(hrefs), first_ids, sorted(labels),
                          book.project.language, str(book.project.root)])
 
     def prepare(i: int) -> list:
