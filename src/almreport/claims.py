@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from almreport import norsk
 from almreport.loader import LineMap, display_path, load_record_with_lines
 from almreport.schema.claims import (
@@ -202,41 +204,56 @@ def item_claims(claims: Claims, item_id: str) -> list[Claim]:
 
 def solutions(survey: Survey, claims: Claims, item_id: str, limit: int | None = None
               ) -> list[dict[str, int]]:
-    """Every count vector (summing to n) that satisfies all of the item's own claims, leniently.
+    """Every count vector (summing to n) that satisfies all of the item's own claims, leniently,
+    in the order of the compositions (stars and bars, as itertools.combinations yields them).
 
-    Used to prove that a 'stated' item is determined by the printed numbers alone."""
+    Used to prove that a 'stated' item is determined by the printed numbers alone. A share or
+    tier claim reads one sum of counts: it is evaluated once per distinct sum and applied to
+    all vectors at once; a mode claim is evaluated on the vectors the others left."""
     cats = [c.id for c in survey.scale]
     positive = positive_categories(survey)
-    n = survey.method.answered
+    vectors = _compositions(survey.method.answered, len(cats))
+    keep = np.ones(len(vectors), dtype=bool)
     mine = item_claims(claims, item_id)
-    known: dict[tuple, bool] = {}  # a claim's verdict by what it reads of the counts
-
-    def holds(claim: Claim, counts: dict[str, int]) -> bool:
-        key = (id(claim), _what_it_reads(claim, counts, positive))
-        if key not in known:
-            known[key] = evaluate(claim, {item_id: [counts]}, positive, describe=False).ok
-        return known[key]
-
+    by_vector = [c for c in mine if isinstance(c.check, ModeCheck)]
+    # The cheap filters first: the mode claims then run on what they leave.
+    for claim in (c for c in mine if not isinstance(c.check, ModeCheck)):
+        read = [cats.index(k) for k in _categories_read(claim, positive)]
+        sums = vectors[:, read].sum(axis=1)
+        distinct, first = np.unique(sums, return_index=True)
+        ok = [_holds(claim, item_id, _as_counts(cats, vectors[i]), positive) for i in first]
+        keep &= np.isin(sums, distinct[np.asarray(ok, dtype=bool)])
     found: list[dict[str, int]] = []
-    for cuts in itertools.combinations(range(n + len(cats) - 1), len(cats) - 1):
-        bounds = (-1, *cuts, n + len(cats) - 1)
-        counts = {cat: bounds[k + 1] - bounds[k] - 1 for k, cat in enumerate(cats)}
-        if all(holds(c, counts) for c in mine):
+    for i in np.flatnonzero(keep):
+        counts = _as_counts(cats, vectors[i])
+        if all(_holds(c, item_id, counts, positive) for c in by_vector):
             found.append(counts)
             if limit and len(found) >= limit:
                 break
     return found
 
 
-def _what_it_reads(claim: Claim, counts: dict[str, int], positive: Sequence[str]) -> tuple:
-    """All a one-item claim depends on, the total being fixed: a share or tier claim reads
-    one sum of counts, a mode claim the whole vector."""
+def _compositions(n: int, parts: int) -> np.ndarray:
+    """All vectors of `parts` non-negative integers summing to `n`, one per row: the places of
+    the parts - 1 bars among n + parts - 1 slots, in itertools.combinations order."""
+    slots = n + parts - 1
+    bars = np.array(list(itertools.combinations(range(slots), parts - 1)), dtype=np.int64)
+    edges = np.hstack([np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), slots)])
+    return np.diff(edges, axis=1) - 1
+
+
+def _as_counts(cats: list[str], vector: np.ndarray) -> dict[str, int]:
+    return {cat: int(v) for cat, v in zip(cats, vector, strict=True)}
+
+
+def _holds(claim: Claim, item_id: str, counts: dict[str, int], positive: Sequence[str]) -> bool:
+    return evaluate(claim, {item_id: [counts]}, positive, describe=False).ok
+
+
+def _categories_read(claim: Claim, positive: Sequence[str]) -> list[str]:
+    """The categories whose summed count is all a share or tier claim depends on."""
     check = claim.check
-    if isinstance(check, ShareCheck):
-        return (sum(counts[k] for k in check.categories),)
-    if isinstance(check, TierCheck):
-        return (sum(counts[k] for k in positive),)
-    return tuple(counts.values())
+    return list(check.categories) if isinstance(check, ShareCheck) else list(positive)
 
 
 def run_claims(root: Path | str = ".", survey: Survey | None = None) -> list[str]:

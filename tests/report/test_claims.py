@@ -3,6 +3,7 @@ count changes."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from almreport.claims import (
     check_claims,
     count_table,
     evaluate,
+    item_claims,
     load_claims,
     run_claims,
     solutions,
@@ -141,3 +143,28 @@ def test_check_reports_a_broken_record_file_with_its_line(tmp_path: Path) -> Non
     line = text[: text.index("answered: 24")].count("\n") + 1
     assert f"data/survey.yaml:{line}: method.answered: expected a whole number (got 'x')" in (
         problems)
+
+
+def _every_fitting_vector(survey: Survey, claims, item_id: str) -> list[dict[str, int]]:
+    """The plain definition of solutions(): try each vector, in stars-and-bars order."""
+    cats, n = [c.id for c in survey.scale], survey.method.answered
+    mine, positive = item_claims(claims, item_id), positive_categories(survey)
+    found = []
+    for bars in itertools.combinations(range(n + len(cats) - 1), len(cats) - 1):
+        edges = (-1, *bars, n + len(cats) - 1)
+        counts = {cat: edges[k + 1] - edges[k] - 1 for k, cat in enumerate(cats)}
+        if all(evaluate(c, {item_id: [counts]}, positive, describe=False).ok for c in mine):
+            found.append(counts)
+    return found
+
+
+def test_solutions_are_exactly_the_vectors_the_claims_allow(survey, claims) -> None:
+    # One item with a mode claim among its claims, and the items 'stated' by share claims.
+    kinds = {it.id: {type(c.check).__name__ for c in item_claims(claims[0], it.id)}
+             for it in items(survey)}
+    with_mode = [i for i, k in kinds.items() if "ModeCheck" in k][:1]
+    stated = [it.id for it in items(survey) if it.provenance.kind == "stated"]
+    assert with_mode and stated
+    for item_id in [*with_mode, *stated]:
+        assert solutions(survey, claims[0], item_id) == \
+            _every_fitting_vector(survey, claims[0], item_id), item_id
