@@ -41,10 +41,23 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
+# GHC runtime options for pandoc: a larger allocation area (32 MB) saves pandoc a
+# quarter of its time writing a long chapter (fewer garbage collections; small ones are not
+# slower). A binary built without -rtsopts refuses them: probed once.
+RTS_OPTIONS = ["+RTS", "-A32m", "-RTS"]
+
+
+@cache
+def _rts_options() -> list[str]:
+    probe = subprocess.run([pandoc_path(), *RTS_OPTIONS, "--version"], capture_output=True,
+                           check=False)
+    return RTS_OPTIONS if probe.returncode == 0 else []
+
+
 def run(args: list[str], stdin: str, *, what: str = "pandoc") -> PandocResult:
     """Run pandoc with `args`, feeding `stdin`; a failure becomes a BuildError naming `what`."""
     proc = subprocess.run(
-        [pandoc_path(), *args],
+        [pandoc_path(), *_rts_options(), *args],
         input=stdin.encode("utf-8"),
         capture_output=True,
         check=False,
