@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from almreport import norsk
 from almreport.loader import LineMap, display_path, load_record_with_lines
 from almreport.schema.claims import (
@@ -204,56 +202,41 @@ def item_claims(claims: Claims, item_id: str) -> list[Claim]:
 
 def solutions(survey: Survey, claims: Claims, item_id: str, limit: int | None = None
               ) -> list[dict[str, int]]:
-    """Every count vector (summing to n) that satisfies all of the item's own claims, leniently,
-    in the order of the compositions (stars and bars, as itertools.combinations yields them).
+    """Every count vector (summing to n) that satisfies all of the item's own claims, leniently.
 
-    Used to prove that a 'stated' item is determined by the printed numbers alone. A share or
-    tier claim reads one sum of counts: it is evaluated once per distinct sum and applied to
-    all vectors at once; a mode claim is evaluated on the vectors the others left."""
+    Used to prove that a 'stated' item is determined by the printed numbers alone."""
     cats = [c.id for c in survey.scale]
     positive = positive_categories(survey)
-    vectors = _compositions(survey.method.answered, len(cats))
-    keep = np.ones(len(vectors), dtype=bool)
+    n = survey.method.answered
     mine = item_claims(claims, item_id)
-    by_vector = [c for c in mine if isinstance(c.check, ModeCheck)]
-    # The cheap filters first: the mode claims then run on what they leave.
-    for claim in (c for c in mine if not isinstance(c.check, ModeCheck)):
-        read = [cats.index(k) for k in _categories_read(claim, positive)]
-        sums = vectors[:, read].sum(axis=1)
-        distinct, first = np.unique(sums, return_index=True)
-        ok = [_holds(claim, item_id, _as_counts(cats, vectors[i]), positive) for i in first]
-        keep &= np.isin(sums, distinct[np.asarray(ok, dtype=bool)])
+    known: dict[tuple, bool] = {}  # a claim's verdict by what it reads of the counts
+
+    def holds(claim: Claim, counts: dict[str, int]) -> bool:
+        key = (id(claim), _what_it_reads(claim, counts, positive))
+        if key not in known:
+            known[key] = evaluate(claim, {item_id: [counts]}, positive, describe=False).ok
+        return known[key]
+
     found: list[dict[str, int]] = []
-    for i in np.flatnonzero(keep):
-        counts = _as_counts(cats, vectors[i])
-        if all(_holds(c, item_id, counts, positive) for c in by_vector):
+    for cuts in itertools.combinations(range(n + len(cats) - 1), len(cats) - 1):
+        bounds = (-1, *cuts, n + len(cats) - 1)
+        counts = {cat: bounds[k + 1] - bounds[k] - 1 for k, cat in enumerate(cats)}
+        if all(holds(c, counts) for c in mine):
             found.append(counts)
             if limit and len(found) >= limit:
                 break
     return found
 
 
-def _compositions(n: int, parts: int) -> np.ndarray:
-    """All vectors of `parts` non-negative integers summing to `n`, one per row: the places of
-    the parts - 1 bars among n + parts - 1 slots, in itertools.combinations order."""
-    slots = n + parts - 1
-    bars = np.array(list(itertools.combinations(range(slots), parts - 1)), dtype=np.int64)
-    edges = np.hstack([np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), slots)])
-    return np.diff(edges, axis=1) - 1
-
-
-def _as_counts(cats: list[str], vector: np.ndarray) -> dict[str, int]:
-    return {cat: int(v) for cat, v in zip(cats, vector, strict=True)}
-
-
-def _holds(claim: Claim, item_id: str, counts: dict[str, int], positive: Sequence[str]) -> bool:
-    return evaluate(claim, {item_id: [counts]}, positive, describe=False).ok
-
-
-def _categories_read(claim: Claim, positive: Sequence[str]) -> list[str]:
-    """The categories whose summed count is all a share or tier claim depends on."""
+def _what_it_reads(claim: Claim, counts: dict[str, int], positive: Sequence[str]) -> tuple:
+    """All a one-item claim depends on, the total being fixed: a share or tier claim reads
+    one sum of counts, a mode claim the whole vector."""
     check = claim.check
-    return list(check.categories) if isinstance(check, ShareCheck) else list(positive)
+    if isinstance(check, ShareCheck):
+        return (sum(counts[k] for k in check.categories),)
+    if isinstance(check, TierCheck):
+        return (sum(counts[k] for k in positive),)
+    return tuple(counts.values())
 
 
 def run_claims(root: Path | str = ".", survey: Survey | None = None) -> list[str]:
