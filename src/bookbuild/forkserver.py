@@ -5,7 +5,7 @@ Starting a kernel the usual way costs a new Python and every import again (about
 chapter before its first line runs). A forked kernel starts with those imports already done,
 yet is still its own process: nothing a chapter does reaches another chapter or the server.
 
-    python -m bookbuild.forkserver SOCKET ROOT EXCLUDED IDLE TOKEN MODULE...
+    python -m bookbuild.forkserver SOCKET ROOT EXCLUDED IDLE TOKEN ENTRY MODULE...
 
 It imports the MODULEs (the project's `kernel-preload` list), prints one JSON line
 `{"read": [...]}` (files under ROOT read while importing, outside the folders named in the
@@ -17,8 +17,9 @@ killed it), the kernel is killed. It stays single-threaded, so forking is safe.
 
 Its life: with IDLE 0 it belongs to one build and ends, with every kernel, when its stdin closes
 (the build ended or died). With IDLE > 0 it is kept between builds (bookbuild.servers): it ends
-after IDLE seconds without a kernel, when ROOT is gone, or when asked: a connection that sends
-the byte C and `{"op": "hello"}` gets `{"token": TOKEN}`; `{"op": "stop", "token": TOKEN}` ends it.
+after IDLE seconds without a kernel, when ROOT is gone, when its registry file ENTRY no longer
+names it, or when asked: a connection that sends the byte C and `{"op": "hello"}` gets
+`{"token": TOKEN}`; `{"op": "stop", "token": TOKEN}` ends it. (ENTRY is "-" with IDLE 0.)
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ _recording: dict = {"root": "", "excluded": (), "on": False}
 
 
 def main(argv: list[str]) -> None:
-    socket_path, root, excluded, idle, token, *modules = argv
+    socket_path, root, excluded, idle, token, entry, *modules = argv
     # ipykernel reads these when it is imported: the kernels' parent is this server, and
     # figures go to the inline backend as in a kernel started the usual way.
     os.environ["JPY_PARENT_PID"] = str(os.getpid())
@@ -69,7 +70,7 @@ def main(argv: list[str]) -> None:
     ready = {"read": sorted(_preload_reads), "failed": failed}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
-    lifetime = Lifetime(float(idle), root) if float(idle) > 0 else None
+    lifetime = Lifetime(float(idle), root, entry, token) if float(idle) > 0 else None
     if lifetime is not None:  # the build that started it stops reading: nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     _Server(listener, socket_path, lifetime, token).serve()

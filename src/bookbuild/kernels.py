@@ -168,7 +168,8 @@ class _ForkServer:
         self.log = (logs / "forkserver.log").open("wb")
         self.process: subprocess.Popen | None = subprocess.Popen(
             [sys.executable, "-m", "bookbuild.forkserver", self.socket_path, str(self.root),
-             json.dumps(excluded or []), str(idle), self.token, *modules],
+             json.dumps(excluded or []), str(idle), self.token,
+             str(servers.entry_path(project.build_dir, SERVER_NAME)) if idle else "-", *modules],
             stdin=subprocess.DEVNULL if idle else subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.log, cwd=str(self.root),
             start_new_session=True,  # Ctrl-C goes to the build only

@@ -108,6 +108,11 @@ def locked(build_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def entry_path(build_dir: Path, name: str) -> Path:
+    """Where the registry entry of server `name` is (the server watches it, see Lifetime)."""
+    return build_dir / FOLDER / f"{name}.json"
+
+
 def lookup(build_dir: Path, name: str, key: str) -> dict | None:
     """The registered server `name` if it was started with `key` and answers; a server with
     another key is stopped, and its entry removed."""
@@ -115,7 +120,7 @@ def lookup(build_dir: Path, name: str, key: str) -> dict | None:
     if entry is None:
         return None
     if entry.get("folder") != str(build_dir):  # copied with the project: another's server
-        (build_dir / FOLDER / f"{name}.json").unlink(missing_ok=True)
+        entry_path(build_dir, name).unlink(missing_ok=True)
         return None
     if entry.get("key") == key:
         reply = ask(entry, {"op": "hello"})
@@ -128,7 +133,7 @@ def lookup(build_dir: Path, name: str, key: str) -> dict | None:
 def register(build_dir: Path, name: str, entry: dict) -> None:
     """Record a started server: `entry` has its socket, token, key and, if its requests
     start with a byte, that byte as `prefix`."""
-    path = build_dir / FOLDER / f"{name}.json"
+    path = entry_path(build_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({**entry, "folder": str(build_dir)}), encoding="utf-8")
@@ -138,7 +143,7 @@ def register(build_dir: Path, name: str, entry: dict) -> None:
 def stop(build_dir: Path, name: str) -> bool:
     """Ask the registered server `name` to end; forget it either way. True if it answered."""
     entry = _read(build_dir, name)
-    (build_dir / FOLDER / f"{name}.json").unlink(missing_ok=True)
+    entry_path(build_dir, name).unlink(missing_ok=True)
     if entry is None or entry.get("folder") != str(build_dir):  # none, or another project's
         return False
     return ask(entry, {"op": "stop", "token": entry.get("token")}) is not None
@@ -175,23 +180,26 @@ def request(socket_path: str, message: dict, *, prefix: bytes = b"",
 
 def _read(build_dir: Path, name: str) -> dict | None:
     try:
-        entry = json.loads((build_dir / FOLDER / f"{name}.json").read_text(encoding="utf-8"))
+        entry = json.loads(entry_path(build_dir, name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return entry if isinstance(entry, dict) else None
 
 
 class Lifetime:
-    """When a kept server should end: after `idle` seconds without work, or when its project
-    folder is gone (a removed copy must not leave its servers behind)."""
+    """When a kept server should end: after `idle` seconds without work, when its project
+    folder is gone (a removed copy must not leave its servers behind), or when its registry
+    entry, once written, is gone or names another server (`rm -rf _build`: no build will find
+    it again)."""
 
     CHECK_ROOT_EVERY = 2.0  # seconds
 
-    def __init__(self, idle: float, root: str) -> None:
+    def __init__(self, idle: float, root: str, entry: str = "", token: str = "") -> None:
         import time
 
         self._now = time.monotonic
         self.idle, self.root = idle, root
+        self.entry, self.token, self._registered = entry, token, False
         self.last_used = self._root_checked = self._now()
 
     def touch(self) -> None:
@@ -203,6 +211,19 @@ class Lifetime:
             self.last_used = now
         if now - self._root_checked >= self.CHECK_ROOT_EVERY:
             self._root_checked = now
-            if not os.path.isdir(self.root):
+            if not os.path.isdir(self.root) or self._unregistered():
                 return True
         return now - self.last_used > self.idle
+
+    def _unregistered(self) -> bool:
+        """The entry named this server and no longer does (the build writes it only after the
+        server has started, so before that its absence means nothing)."""
+        if not self.entry:
+            return False
+        try:
+            with open(self.entry, encoding="utf-8") as handle:
+                named = json.load(handle).get("token") == self.token
+        except (OSError, ValueError, AttributeError):
+            named = False
+        self._registered = self._registered or named
+        return self._registered and not named

@@ -4,7 +4,7 @@ typst remembers what it computed within a process, so compiling a source that is
 same as the last one redoes only what changed: about 0.2 s for this engine's books instead
 of about 1 s from cold. A build that may keep servers sends its compile here.
 
-    python -m bookbuild.typstserver SOCKET ROOT IDLE TOKEN NICENESS [WARM]
+    python -m bookbuild.typstserver SOCKET ROOT IDLE TOKEN ENTRY NICENESS [WARM]
 
 It prints one line when it listens. When WARM (a compile request as JSON, for the previous
 build's source) is given, it compiles that first, its PDF thrown away, in a thread at
@@ -15,7 +15,8 @@ NICENESS. Then it serves one connection at a time, each one JSON line:
     {"op": "hello"} -> {"token": TOKEN}
     {"op": "stop", "token": TOKEN} -> ends
 
-It ends after IDLE seconds without a request, or when ROOT is gone.
+It ends after IDLE seconds without a request, when ROOT is gone, or when its registry file
+ENTRY no longer names it.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ def _start(build_dir: Path, root: Path, niceness: int, warm: dict | None) -> dic
     logs = build_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "bookbuild.typstserver", socket_path, str(root),
-            str(servers.kept_idle()), token, str(niceness), *([json.dumps(warm)] if warm else [])]
+            str(servers.kept_idle()), token, str(servers.entry_path(build_dir, SERVER_NAME)),
+            str(niceness), *([json.dumps(warm)] if warm else [])]
     with (logs / "typstserver.log").open("wb") as log:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=log, cwd=str(root), start_new_session=True)
@@ -115,7 +117,7 @@ def _start(build_dir: Path, root: Path, niceness: int, warm: dict | None) -> dic
 
 
 def main(argv: list[str]) -> None:
-    socket_path, root, idle, token, niceness, *warm = argv
+    socket_path, root, idle, token, entry, niceness, *warm = argv
     import typst  # noqa: F401 (before saying ready: the first request should not wait for it)
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -128,7 +130,7 @@ def main(argv: list[str]) -> None:
         request = json.loads(warm[0])
         warm_up_thread(request["main"], request["root"], request.get("timestamp"),
                        request.get("standards"), int(niceness)).join()
-    lifetime = Lifetime(float(idle), root)
+    lifetime = Lifetime(float(idle), root, entry, token)
     try:
         while not lifetime.over():
             with contextlib.suppress(TimeoutError):

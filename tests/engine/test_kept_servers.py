@@ -1,6 +1,7 @@
 """Servers kept between command-line builds (bookbuild.servers): the next build uses them and
-gets the same output; they end when idle, when the project is gone, on `bookbuild stop`, and
-when the environment they were started in changes; a killed build leaves no kernel behind."""
+gets the same output; they end when idle, when the project or its build folder is gone, on
+`bookbuild stop`, and when the environment they were started in changes; a killed build leaves
+no kernel behind."""
 
 from __future__ import annotations
 
@@ -100,6 +101,18 @@ def test_kept_servers_end_when_their_project_is_removed(tmp_path, copy_book):
     pids = _pids(root)
     shutil.rmtree(root)
     assert _gone(pids.values())
+
+
+def test_kept_servers_end_when_the_build_folder_is_removed(tmp_path, copy_book):
+    # `rm -rf _build` instead of `make clean`: no build could find them again.
+    root = copy_book(tmp_path / "book")
+    _build(root, KEEP)
+    pids = _pids(root)
+    shutil.rmtree(root / "_build")
+    assert _gone(pids.values())
+    _build(root, KEEP)  # the next build starts and registers servers of its own
+    assert set(_pids(root)) == {"forkserver", "typst"}
+    assert not set(_pids(root).values()) & set(pids.values())
 
 
 def test_clean_stops_the_kept_servers(tmp_path, copy_book):
