@@ -192,7 +192,7 @@ class Lifetime:
     entry, once written, is gone or names another server (`rm -rf _build`: no build will find
     it again)."""
 
-    CHECK_ROOT_EVERY = 2.0  # seconds
+    CHECK_EVERY = 2.0  # seconds between looks at the project folder and the entry
 
     def __init__(self, idle: float, root: str, entry: str = "", token: str = "") -> None:
         import time
@@ -200,7 +200,7 @@ class Lifetime:
         self._now = time.monotonic
         self.idle, self.root = idle, root
         self.entry, self.token, self._registered = entry, token, False
-        self.last_used = self._root_checked = self._now()
+        self.last_used = self._checked = self._now()
 
     def touch(self) -> None:
         self.last_used = self._now()
@@ -209,8 +209,8 @@ class Lifetime:
         now = self._now()
         if busy:
             self.last_used = now
-        if now - self._root_checked >= self.CHECK_ROOT_EVERY:
-            self._root_checked = now
+        if now - self._checked >= self.CHECK_EVERY:
+            self._checked = now
             if not os.path.isdir(self.root) or self._unregistered():
                 return True
         return now - self.last_used > self.idle

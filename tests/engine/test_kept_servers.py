@@ -228,3 +228,20 @@ def test_a_copied_project_leaves_the_original_its_servers(tmp_path, copy_book):
     assert all(psutil.pid_exists(pid) for pid in pids.values())  # the original's still run
     assert _pids(root) == pids
     assert bookbuild(copy, "stop").code == 0
+
+
+@pytest.mark.parametrize("after", ["removed", "another server"])
+def test_a_server_ends_only_once_its_entry_named_it_and_no_longer_does(tmp_path, after):
+    entry = tmp_path / "forkserver.json"
+    life = servers.Lifetime(600, str(tmp_path), str(entry), "mine")
+    life.CHECK_EVERY = 0
+    assert not life.over()  # not registered yet: the build writes the entry after the start
+    entry.write_text('{"token": "an old one"}', encoding="utf-8")
+    assert not life.over()  # a stale entry, before this server's own
+    entry.write_text('{"token": "mine"}', encoding="utf-8")
+    assert not life.over()
+    if after == "removed":
+        entry.unlink()
+    else:
+        entry.write_text('{"token": "a new one"}', encoding="utf-8")
+    assert life.over()
