@@ -193,6 +193,9 @@ class Lifetime:
     it again)."""
 
     CHECK_EVERY = 2.0  # seconds between looks at the project folder and the entry
+    # Until the entry has named the server: a short build writes it, ends, and the entry may be
+    # removed within CHECK_EVERY; a server that never saw it would stay until it is idle.
+    FIRST_CHECKS_EVERY = 0.1
 
     def __init__(self, idle: float, root: str, entry: str = "", token: str = "") -> None:
         import time
@@ -209,7 +212,10 @@ class Lifetime:
         now = self._now()
         if busy:
             self.last_used = now
-        if now - self._checked >= self.CHECK_EVERY:
+        every = self.CHECK_EVERY
+        if self.entry and not self._registered:
+            every = min(every, self.FIRST_CHECKS_EVERY)
+        if now - self._checked >= every:
             self._checked = now
             if not os.path.isdir(self.root) or self._unregistered():
                 return True

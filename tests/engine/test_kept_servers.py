@@ -245,3 +245,20 @@ def test_a_server_ends_only_once_its_entry_named_it_and_no_longer_does(tmp_path,
     else:
         entry.write_text('{"token": "a new one"}', encoding="utf-8")
     assert life.over()
+
+
+def test_a_server_sees_an_entry_that_lived_less_than_its_check_interval(tmp_path, monkeypatch):
+    """A short build registers the server, ends, and `rm -rf _build` follows at once: until
+    its entry has named it, a server looks far more often than every CHECK_EVERY seconds."""
+    entry = tmp_path / "forkserver.json"
+    clock = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    life = servers.Lifetime(600, str(tmp_path), str(entry), "mine")
+    entry.write_text('{"token": "mine"}', encoding="utf-8")
+    clock[0] = 0.5  # the build ran half a second
+    assert not life.over()
+    entry.unlink()
+    clock[0] = 0.6
+    assert not life.over()  # registered now, so back to the usual interval
+    clock[0] = 0.5 + life.CHECK_EVERY
+    assert life.over()
