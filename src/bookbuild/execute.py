@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bookbuild import cache as cachemod
-from bookbuild import figmemo, kernel_startup
+from bookbuild import kernel_startup
 from bookbuild.cellopts import parse_cell_options
 from bookbuild.errors import BuildError
 from bookbuild.inline import InlineExpr, find_inline, substitute
@@ -539,25 +539,26 @@ def not_data(project: Project) -> list[str]:
 
 
 def _startup_code(project: Project, code: str = "") -> str:
-    """Makes kernel_startup and figmemo modules of the kernel (sent as source: the kernel need
-    not import bookbuild) and installs them; the figure memo is keyed by the code digest."""
+    """Loads the kernel_startup and figmemo modules from their files (a forked kernel has them
+    from the fork server; the kernel need not import bookbuild) and installs them; the figure
+    memo is keyed by the code digest. Short on purpose: ipykernel hashes each cell's code."""
     excluded = not_data(project)
     memo = {"folder": str(project.build_dir / "figmemo"), "salt": code}
-    lines = ["import json as _bb_json, sys as _bb_sys, types as _bb_types"]
-    for module, name in [(figmemo, kernel_startup.MEMO_MODULE),
-                         (kernel_startup, kernel_startup.MODULE_NAME)]:
-        source = Path(module.__file__).read_text(encoding="utf-8")
-        lines += [
-            f"_bb_mod = _bb_types.ModuleType({name!r})",
-            f"_bb_sys.modules[{name!r}] = _bb_mod",
-            f"exec(compile({source!r}, 'bookbuild/{Path(module.__file__).name}', 'exec'), "
-            "_bb_mod.__dict__)",
-        ]
-    lines += [
-        f"print(_bb_json.dumps(_bb_mod.install({str(project.root)!r}, {excluded!r}, {memo!r})))",
-        "del _bb_json, _bb_sys, _bb_types, _bb_mod",
-    ]
-    return "\n".join(lines)
+    modules = kernel_startup.kernel_side_modules()
+    return "\n".join([
+        "def _bb_start():",
+        "    import importlib.util, json, sys",
+        f"    for name, path in {modules!r}:",
+        "        if name not in sys.modules:",
+        "            spec = importlib.util.spec_from_file_location(name, path)",
+        "            sys.modules[name] = importlib.util.module_from_spec(spec)",
+        "            spec.loader.exec_module(sys.modules[name])",
+        f"    facts = sys.modules[{kernel_startup.MODULE_NAME!r}].install(",
+        f"        {str(project.root)!r}, {excluded!r}, {memo!r})",
+        "    print(json.dumps(facts))",
+        "_bb_start()",
+        "del _bb_start",
+    ])
 
 
 def _first_invalid(inline: list[InlineExpr]) -> int:

@@ -1,4 +1,4 @@
-"""A memo of plotnine figure displays, used inside chapter kernels (sent as source like
+"""A memo of plotnine figure displays, used inside chapter kernels (loaded from its file like
 kernel_startup, so it imports nothing from bookbuild).
 
 Drawing a plotnine chart (layout, text, SVG) costs most of a chart chapter's time, and a data

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import json
 import os
 import selectors
@@ -34,13 +35,18 @@ import socket
 import sys
 import traceback
 
+from bookbuild import kernel_startup
 from bookbuild.kernel_startup import project_file
 from bookbuild.servers import Lifetime
 
 # What a kernel imports while it starts (the debugger alone is a fifth of a second; psutil
-# comes with jupyter_client's list of local addresses, found once here: see _preload).
+# comes with jupyter_client's list of local addresses, found once here: see _preload), and
+# what IPython imports on the way (its shell's debugger, inspector, magics; tornado's loop).
 KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
-                  "ipykernel.debugger", "jupyter_client.localinterfaces"]
+                  "ipykernel.debugger", "jupyter_client.localinterfaces",
+                  "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.oinspect",
+                  "IPython.core.magics.execution", "IPython.core.magics.pylab",
+                  "IPython.extensions.storemagic", "tornado.platform.asyncio"]
 # A kernel of a build keeps no input history on disk (IPython's sqlite file in the home folder:
 # a write per kernel, and nothing a build reads back).
 KERNEL_OPTIONS = ["--HistoryManager.enabled=False"]
@@ -58,6 +64,7 @@ def main(argv: list[str]) -> None:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does; the shell puts it back in each kernel
     failed = _preload(root, json.loads(excluded), [*KERNEL_MODULES, *modules])
+    _prepare_kernel_startup()
     # What the imports made lives as long as any kernel: out of the collector's sight, a
     # kernel's collections scan only its own objects (and do not write to the shared pages).
     gc.collect()
@@ -79,8 +86,6 @@ def main(argv: list[str]) -> None:
 def _preload(root: str, excluded: list[str], modules: list[str]) -> list[str]:
     """Import `modules`, recording the files under `root` they read. A module that fails to
     import is skipped: the chapter importing it gets the error, with its cell named."""
-    import importlib
-
     _recording.update(root=os.path.realpath(root), excluded=tuple(excluded), on=True)
     sys.addaudithook(_audit)
     sys.path.insert(0, "")  # what a kernel's shell sees: modules in the project root
@@ -97,6 +102,27 @@ def _preload(root: str, excluded: list[str], modules: list[str]) -> list[str]:
         _recording["on"] = False  # the hook stays installed (hooks cannot be removed), inert
         sys.path.remove("")
     return failed
+
+
+def _prepare_kernel_startup() -> None:
+    """Do once here what each kernel's start-up code (bookbuild.execute) would do the same way:
+    load the engine's kernel-side modules and, when the preload brought matplotlib, ready
+    `%matplotlib inline` (its backend module, and matplotlib's backend registry: a scan of
+    every installed package's entry points). A step that fails is left to each kernel."""
+    import importlib.util
+
+    for name, path in kernel_startup.kernel_side_modules():
+        with contextlib.suppress(Exception):
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules[name] = module
+    if "matplotlib" in sys.modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module("matplotlib_inline.backend_inline")
+            from matplotlib.backends.registry import backend_registry
+
+            backend_registry.resolve_gui_or_backend("inline")
 
 
 def _audit(event: str, args: tuple) -> None:

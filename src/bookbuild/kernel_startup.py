@@ -1,5 +1,6 @@
-"""Code that runs inside every chapter kernel (sent as source, so the kernel need not import
-bookbuild). Keeps the user namespace clean: everything lives in the module `_bookbuild_kernel`.
+"""Code that runs inside every chapter kernel (loaded from its file under a private name, so
+the kernel need not import bookbuild). Keeps the user namespace clean: everything lives in the
+module `_bookbuild_kernel`.
 
 - matplotlib and plotnine figures are displayed as SVG only (the engine derives the PNG from
   it: drawing twice costs more than the rest of a chart), reproducibly (fixed SVG ids, no dates);
@@ -24,6 +25,14 @@ MEMO_MODULE = "_bookbuild_figmemo"
 
 _state: dict = {"root": "", "excluded": (), "read": set(), "written": set(), "busy": False,
                "inline": [], "capture": None}
+
+
+def kernel_side_modules() -> list[tuple[str, str]]:
+    """The engine's modules a kernel runs: (name in the kernel, source file), in load order
+    (install() looks for the figure memo)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return [(MEMO_MODULE, os.path.join(here, "figmemo.py")),
+            (MODULE_NAME, os.path.join(here, "kernel_startup.py"))]
 
 
 def install(root: str, excluded: list[str], figure_memo: dict | None = None) -> dict:

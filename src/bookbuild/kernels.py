@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,9 @@ from bookbuild.project import Project
 
 KERNEL_NAME = "python3"
 IOPUB_WAIT = 0.05  # seconds to wait for "idle" before asking again (cheap: a kernel_info)
+# The client connects while the kernel is still starting; ZeroMQ retries a refused connection
+# after this many milliseconds (its default, 100, was a third of a forked kernel's start).
+RECONNECT_MS = 5
 START_TIMEOUT = 120  # seconds the server may take to import the preloaded modules
 SERVER_NAME = "forkserver"  # its entry among the kept servers (bookbuild.servers)
 CONTROL = b"C"  # the first byte of a control request (a launcher sends K and its stdio)
@@ -67,8 +71,12 @@ class KernelFactory:
             self._server = asyncio.ensure_future(self._obtain())
         server = await asyncio.shield(self._server)
         self.preload_reads = server.reads
+        # Unix sockets with names of their own in the server's private folder, not TCP: with
+        # TCP, jupyter_client finds free ports, frees them and lets the kernel bind them, and
+        # two kernels starting at once can be given the same port (jupyter/jupyter_client#487).
         return AsyncKernelManager(kernel_name="bookbuild-fork",
-                                  kernel_spec_manager=_fork_specs(server.socket_path))
+                                  kernel_spec_manager=_fork_specs(server.socket_path),
+                                  transport="ipc", ip=str(server.folder / uuid.uuid4().hex[:12]))
 
     async def _obtain(self) -> _ForkServer:
         modules = [str(m) for m in self.project.engine.get("kernel-preload", [])]
@@ -265,7 +273,11 @@ async def connect(km, timeout: float):
 
     jupyter_client's wait_for_ready also does this, then listens 0.2 s or more for stray
     messages; here the kernel's own "idle" after kernel_info proves IOPub is connected."""
+    import zmq
+
     kc = km.client()
+    if km.transport == "ipc":  # retrying a Unix socket costs a failed connect() and nothing more
+        kc.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
     kc.start_channels()
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

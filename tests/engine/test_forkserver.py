@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 from nbformat.v4 import new_code_cell
 from test_execute import copy_book, write_chapter
 
+from bookbuild import kernel_startup
 from bookbuild.execute import execute_book
 from bookbuild.kernels import KernelFactory
 from bookbuild.project import load_project
@@ -157,3 +159,48 @@ def test_server_stops_and_cleans_up_when_its_build_goes(tmp_path):
     server.process.wait(10)
     assert not folder.exists()
     server.log.close()
+
+
+def test_forked_kernels_talk_over_unix_sockets_of_their_own(tmp_path):
+    """Two kernels started at once each get their own socket files in the server's private
+    folder (no TCP ports to hand out twice); the files go with the kernel."""
+    project = load_project(copy_book(tmp_path / "book"))
+
+    async def scenario() -> tuple[list[dict], list[bool], list[str]]:
+        from bookbuild.execute import _KernelSession
+
+        factory = KernelFactory(project)
+        sessions = [_KernelSession(project, ref, factory) for ref in project.chapters[:2]]
+        try:
+            await asyncio.gather(*(session.start() for session in sessions))
+            infos = [s.client.km.get_connection_info() for s in sessions]
+            answers = [await s._execute("print(6 * 7)", "test") for s in sessions]
+            folder = factory._server.result().folder
+        finally:
+            for session in sessions:
+                await session.shutdown()
+            left = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+            await factory.close()
+        return infos, ["42" in a[0]["text"] for a in answers], left
+
+    infos, answered, left = asyncio.run(scenario())
+    assert answered == [True, True]
+    assert [info["transport"] for info in infos] == ["ipc", "ipc"]
+    assert infos[0]["ip"] != infos[1]["ip"]
+    assert all(Path(info["ip"]).parent.name.startswith("bookbuild-") for info in infos)
+    assert left == ["kernels.sock"]  # the kernels' socket files were removed with them
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_kernel_runs_the_engines_own_kernel_code(tmp_path, fork):
+    """Forked (the server loaded it) or started the usual way (the start-up loads it from its
+    file), a kernel runs bookbuild's kernel_startup, installed for this project."""
+    root = copy_book(tmp_path / "book")
+    _settings(root, "" if fork else "kernel-fork = false")
+    _chapters(root, {"a": "import sys\nk = sys.modules['_bookbuild_kernel']\n"
+                           "print('fil', k.__file__)\nprint('rot', k._state['root'])"})
+    project = load_project(root)
+    text = execute_book(project)[1].markdown
+    engine = Path(kernel_startup.__file__).resolve()
+    assert f"fil {engine}" in text
+    assert f"rot {root.resolve()}" in text
