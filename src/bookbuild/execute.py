@@ -145,7 +145,8 @@ async def _execute_all(
         return result
 
     # Longest first (the semaphore lets waiters in in order): the longest chapter would
-    # otherwise start last and run alone at the end.
+    # otherwise start last and run alone at the end. So the first kernel started is the
+    # longest executing chapter's, the one the build waits for (see KernelFactory).
     started = {ref: asyncio.ensure_future(one(ref))
                for ref in sorted(refs, key=lambda r: -_expected_cost(project, store, r))}
     tasks = [started[ref] for ref in refs]
@@ -357,7 +358,8 @@ class _KernelSession:
         self.client.km = await self.kernels.manager()
         try:
             await self.client.async_start_new_kernel(
-                cwd=str(self.project.root), stderr=self._open_log()
+                cwd=str(self.project.root), stderr=self._open_log(),
+                **self.kernels.start_options(),
             )
             self.started = True
             self.client.kc = await connect(self.client.km, self.client.startup_timeout)

@@ -19,6 +19,7 @@ import socket
 import sys
 
 SOCKET_ENV = "BOOKBUILD_FORKSERVER"
+NICENESS_ENV = "BOOKBUILD_KERNEL_NICENESS"  # the server lowers the kernel's priority by this
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 

@@ -36,6 +36,7 @@ import sys
 import traceback
 
 from bookbuild import kernel_startup
+from bookbuild.fork_kernel import NICENESS_ENV
 from bookbuild.kernel_startup import project_file
 from bookbuild.servers import Lifetime
 
@@ -260,6 +261,10 @@ def _become_kernel(server: _Server, fds: list[int], request: dict) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.chdir(request["cwd"])
         env = dict(request["env"], JPY_PARENT_PID=str(os.getppid()))
+        niceness = env.pop(NICENESS_ENV, "")
+        if niceness.isdigit() and int(niceness) > 0:
+            with contextlib.suppress(OSError):
+                os.nice(int(niceness))
         os.environ.clear()
         os.environ.update(env)
         sys.argv = ["ipykernel_launcher", *request["argv"], *KERNEL_OPTIONS]

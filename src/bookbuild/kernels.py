@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from bookbuild import servers
 from bookbuild.errors import BuildError
-from bookbuild.fork_kernel import SOCKET_ENV
+from bookbuild.fork_kernel import NICENESS_ENV, SOCKET_ENV
 from bookbuild.project import Project
 
 KERNEL_NAME = "python3"
@@ -37,6 +38,7 @@ IOPUB_WAIT = 0.05  # seconds to wait for "idle" before asking again (cheap: a ke
 # The client connects while the kernel is still starting; ZeroMQ retries a refused connection
 # after this many milliseconds (its default, 100, was a third of a forked kernel's start).
 RECONNECT_MS = 5
+BEHIND_NICENESS = 5  # of every kernel but a build's first (see KernelFactory.start_options)
 START_TIMEOUT = 120  # seconds the server may take to import the preloaded modules
 SERVER_NAME = "forkserver"  # its entry among the kept servers (bookbuild.servers)
 CONTROL = b"C"  # the first byte of a control request (a launcher sends K and its stdio)
@@ -54,6 +56,7 @@ class KernelFactory:
         self.fork = self.forks(project)
         self.preload_reads: list[str] = []
         self._server: asyncio.Task | None = None
+        self._started = False  # a kernel was started (see start_options)
 
     @staticmethod
     def forks(project: Project) -> bool:
@@ -77,6 +80,16 @@ class KernelFactory:
         return AsyncKernelManager(kernel_name="bookbuild-fork",
                                   kernel_spec_manager=_fork_specs(server.socket_path),
                                   transport="ipc", ip=str(server.folder / uuid.uuid4().hex[:12]))
+
+    def start_options(self) -> dict:
+        """Options for starting the next kernel. Chapters start longest first, so the first
+        kernel belongs to the chapter the build waits for: the later ones give way to it
+        when the cores are short (a forked kernel lowers its priority as its environment
+        says; bookbuild.forkserver)."""
+        first, self._started = not self._started, True
+        if not self.fork or first:
+            return {}
+        return {"env": {**os.environ, NICENESS_ENV: str(BEHIND_NICENESS)}}
 
     async def _obtain(self) -> _ForkServer:
         modules = [str(m) for m in self.project.engine.get("kernel-preload", [])]

@@ -14,7 +14,7 @@ from test_execute import copy_book, write_chapter
 
 from bookbuild import kernel_startup
 from bookbuild.execute import execute_book
-from bookbuild.kernels import KernelFactory
+from bookbuild.kernels import BEHIND_NICENESS, KernelFactory
 from bookbuild.project import load_project
 
 
@@ -204,3 +204,20 @@ def test_a_kernel_runs_the_engines_own_kernel_code(tmp_path, fork):
     engine = Path(kernel_startup.__file__).resolve()
     assert f"fil {engine}" in text
     assert f"rot {root.resolve()}" in text
+
+
+def test_kernels_give_way_to_the_longest_chapter(tmp_path):
+    """The longest chapter starts first and keeps the build's priority; the kernels started
+    after it run at a lower one (they only need to end before it does)."""
+    root = copy_book(tmp_path / "book")
+    show = "import os\nprint('nice', os.nice(0), 'NICENESS' in ' '.join(os.environ))"
+    write_chapter(root, "chapters/lang.ipynb",
+                  [new_code_cell(f"x = {i}") for i in range(6)] + [new_code_cell(show)])
+    write_chapter(root, "chapters/kort.ipynb", [new_code_cell(show)])
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: book\nbook:\n  title: Testbok\n  chapters:\n    - index.ipynb\n"
+        "    - chapters/kort.ipynb\n    - chapters/lang.ipynb\nlang: nb\n", encoding="utf-8")
+    results = execute_book(load_project(root))
+    own = os.nice(0)
+    assert f"nice {own} False" in results[2].markdown  # the longest: started first
+    assert f"nice {own + BEHIND_NICENESS} False" in results[1].markdown
