@@ -20,6 +20,7 @@ import sys
 
 SOCKET_ENV = "BOOKBUILD_FORKSERVER"
 NICENESS_ENV = "BOOKBUILD_KERNEL_NICENESS"  # the server lowers the kernel's priority by this
+FOLDER_PREFIX = "bookbuild-"  # of the private folder the build makes for the server's sockets
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 

@@ -30,13 +30,14 @@ import importlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import sys
 import traceback
 
 from bookbuild import kernel_startup
-from bookbuild.fork_kernel import NICENESS_ENV
+from bookbuild.fork_kernel import FOLDER_PREFIX, NICENESS_ENV
 from bookbuild.kernel_startup import project_file
 from bookbuild.servers import Lifetime
 
@@ -232,11 +233,15 @@ class _Server:
         for pid in list(self.kernels):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
-        # The socket and its private folder go too (the build removes them as well, unless
-        # it was killed: then this is the only clean-up).
+        # The socket and its private folder go too, with the socket files of kernels that
+        # were killed here (the build removes them as well, unless it was killed: then this
+        # is the only clean-up).
+        folder = os.path.dirname(self.socket_path)
+        if os.path.basename(folder).startswith(FOLDER_PREFIX):
+            shutil.rmtree(folder, ignore_errors=True)
         with contextlib.suppress(OSError):
             os.unlink(self.socket_path)
-            os.rmdir(os.path.dirname(self.socket_path))
+            os.rmdir(folder)
         os._exit(0)
 
     def close_in_child(self) -> None:

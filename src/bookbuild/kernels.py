@@ -30,7 +30,7 @@ from pathlib import Path
 
 from bookbuild import servers
 from bookbuild.errors import BuildError
-from bookbuild.fork_kernel import NICENESS_ENV, SOCKET_ENV
+from bookbuild.fork_kernel import FOLDER_PREFIX, NICENESS_ENV, SOCKET_ENV
 from bookbuild.project import Project
 
 KERNEL_NAME = "python3"
@@ -181,7 +181,7 @@ class _ForkServer:
         self.reads: list[str] = []
         self.digests: dict[str, str] = {}
         self.token = servers.new_token() if idle else "-"
-        self.folder = Path(tempfile.mkdtemp(prefix="bookbuild-"))  # short: socket paths are
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))  # short: socket paths are
         self.socket_path = str(self.folder / "kernels.sock")  # limited to ~100 characters
         logs = project.build_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)

@@ -221,3 +221,28 @@ def test_kernels_give_way_to_the_longest_chapter(tmp_path):
     own = os.nice(0)
     assert f"nice {own} False" in results[2].markdown  # the longest: started first
     assert f"nice {own + BEHIND_NICENESS} False" in results[1].markdown
+
+
+def test_a_server_whose_build_died_removes_its_kernels_socket_files(tmp_path):
+    """The build dies while a kernel runs: nobody shuts the kernel down the usual way, so
+    the server kills it and removes its folder, the kernel's socket files included."""
+    project = load_project(copy_book(tmp_path / "book"))
+
+    async def scenario() -> tuple[Path, list[str], bool]:
+        from bookbuild.execute import _KernelSession
+
+        factory = KernelFactory(project)
+        session = _KernelSession(project, project.chapters[1], factory)
+        await session.start()
+        server = factory._server.result()
+        files = sorted(p.name for p in server.folder.iterdir())
+        server.process.stdin.close()  # what the build's death does to the pipe
+        server.process.wait(10)
+        gone = not server.folder.exists()
+        session.client.kc.stop_channels()
+        server.log.close()
+        return server.folder, files, gone
+
+    folder, files, gone = asyncio.run(scenario())
+    assert len(files) > 1  # the server's socket and the running kernel's
+    assert gone, sorted(p.name for p in folder.iterdir())
