@@ -359,7 +359,7 @@ class _KernelSession:
         try:
             await self.client.async_start_new_kernel(
                 cwd=str(self.project.root), stderr=self._open_log(),
-                **self.kernels.start_options(),
+                **self.kernels.next_start_options(),
             )
             self.started = True
             self.client.kc = await connect(self.client.km, self.client.startup_timeout)

@@ -38,7 +38,7 @@ IOPUB_WAIT = 0.05  # seconds to wait for "idle" before asking again (cheap: a ke
 # The client connects while the kernel is still starting; ZeroMQ retries a refused connection
 # after this many milliseconds (its default, 100, was a third of a forked kernel's start).
 RECONNECT_MS = 5
-BEHIND_NICENESS = 5  # of every kernel but a build's first (see KernelFactory.start_options)
+BEHIND_NICENESS = 5  # of every kernel but a build's first (see KernelFactory.next_start_options)
 START_TIMEOUT = 120  # seconds the server may take to import the preloaded modules
 SERVER_NAME = "forkserver"  # its entry among the kept servers (bookbuild.servers)
 CONTROL = b"C"  # the first byte of a control request (a launcher sends K and its stdio)
@@ -56,7 +56,7 @@ class KernelFactory:
         self.fork = self.forks(project)
         self.preload_reads: list[str] = []
         self._server: asyncio.Task | None = None
-        self._started = False  # a kernel was started (see start_options)
+        self._started = False  # a kernel was started (see next_start_options)
 
     @staticmethod
     def forks(project: Project) -> bool:
@@ -81,7 +81,7 @@ class KernelFactory:
                                   kernel_spec_manager=_fork_specs(server.socket_path),
                                   transport="ipc", ip=str(server.folder / uuid.uuid4().hex[:12]))
 
-    def start_options(self) -> dict:
+    def next_start_options(self) -> dict:
         """Options for starting the next kernel. Chapters start longest first, so the first
         kernel belongs to the chapter the build waits for: the later ones give way to it
         when the cores are short (a forked kernel lowers its priority as its environment
