@@ -18,14 +18,20 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bookbuild.cache import file_digest
 from bookbuild.errors import BuildError
 
+if TYPE_CHECKING:
+    from bookbuild.kernels import ForkServer
+
 NICENESS = 10  # the check only has to finish before the last chapter does
-_children: set[subprocess.Popen] = set()
+MODULE = "bookbuild.checkrun"  # run as `python -m`, or in a fork of the kernels' server
+_children: set[Callable[[], None]] = set()  # how to kill each running hook
 _children_lock = threading.Lock()
 
 
@@ -54,36 +60,60 @@ def _importable(root: Path) -> Iterator[None]:
             sys.path.remove(path)
 
 
-def run_isolated(root: Path, spec: str) -> tuple[list[str], dict]:
+def run_isolated(root: Path, spec: str, server: ForkServer | None = None
+                 ) -> tuple[list[str], dict]:
     """The hook's problems and the inputs it touched (see `checkcache.run_recorded`), from a
-    child process. A hook that crashes is a BuildError naming the hook and showing its error."""
+    child process: a fork of the kernels' fork `server` when given (its imports are done),
+    else a new Python. A hook that crashes is a BuildError naming the hook and its error."""
     with tempfile.TemporaryDirectory(prefix="bookbuild-check-") as work:
         result = Path(work) / "result.json"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bookbuild.checkrun", str(root), spec, str(result)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
+        wait, stop = _start(root, [str(root), spec, str(result)], server)
         with _children_lock:
-            _children.add(proc)
+            _children.add(stop)
         try:
-            output = proc.communicate()[0].decode("utf-8", "replace")
+            code, output = wait()
         finally:
             with _children_lock:
-                _children.discard(proc)
-        if proc.returncode != 0 or not result.is_file():
+                _children.discard(stop)
+        if code != 0 or not result.is_file():
             tail = "\n".join(output.strip().splitlines()[-12:])
             raise BuildError(f"check hook {spec} failed:\n{tail}".rstrip())
         answer = json.loads(result.read_text(encoding="utf-8"))
     if "error" in answer:
         raise BuildError(answer["error"])
-    return answer["problems"], answer["inputs"]
+    inputs = answer["inputs"]
+    if server is not None:  # files its preloaded modules read while importing count too
+        inputs["files"].update({rel: file_digest(root / rel) for rel in server.reads})
+    return answer["problems"], inputs
+
+
+def _start(root: Path, argv: list[str], server: ForkServer | None
+           ) -> tuple[Callable[[], tuple[int, str]], Callable[[], None]]:
+    """Start `python -m bookbuild.checkrun ARGV`; how to wait for its exit code and output,
+    and how to kill it."""
+    if server is not None:
+        try:
+            run = server.run_module(MODULE, argv, root)
+            return run.wait, run.kill
+        except BuildError:
+            pass  # it ended since it was found (idle, stale): a new Python does the same
+    proc = subprocess.Popen(
+        [sys.executable, "-m", MODULE, *argv],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+
+    def wait() -> tuple[int, str]:
+        output = proc.communicate()[0].decode("utf-8", "replace")
+        return proc.returncode, output
+
+    return wait, proc.kill
 
 
 def stop_isolated() -> None:
     """Kill the hooks still running in child processes (the build was interrupted)."""
     with _children_lock:
-        for proc in _children:
-            proc.kill()
+        for stop in _children:
+            stop()
 
 
 def main(argv: list[str]) -> int:

@@ -13,7 +13,10 @@ JSON list EXCLUDED, as a kernel records them: every chapter depends on them), th
 serves: a launcher (`bookbuild.fork_kernel`, the kernel command jupyter_client starts) connects
 to SOCKET, sends the byte K with its stdin/stdout/stderr, then its request, and gets back
 `{"pid": N}`, later `{"exit": code}`. When the launcher's connection closes (jupyter_client
-killed it), the kernel is killed. It stays single-threaded, so forking is safe.
+killed it), the kernel is killed. The same way, a connection that sends the byte R with the
+stdio of its choice and `{"module": M, "argv": [...], "cwd": ..., "env": {...}}` gets a fork
+that runs `M.main(argv)` instead of a kernel (work outside the chapters, such as the project's
+check, that needs the same imports). It stays single-threaded, so forking is safe.
 
 Its life: with IDLE 0 it belongs to one build and ends, with every kernel, when its stdin closes
 (the build ended or died). With IDLE > 0 it is kept between builds (bookbuild.servers): it ends
@@ -35,6 +38,7 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Callable
 
 from bookbuild import kernel_startup
 from bookbuild.fork_kernel import FOLDER_PREFIX, NICENESS_ENV
@@ -52,6 +56,7 @@ KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshe
 # A kernel of a build keeps no input history on disk (IPython's sqlite file in the home folder:
 # a write per kernel, and nothing a build reads back).
 KERNEL_OPTIONS = ["--HistoryManager.enabled=False"]
+RUN = b"R"  # the first byte of a request to run a module's main() in a fork (K: a kernel)
 _preload_reads: set[str] = set()
 _recording: dict = {"root": "", "excluded": (), "on": False}
 
@@ -186,7 +191,8 @@ class _Server:
         pid = os.fork()
         if pid == 0:
             conn.close()
-            _become_kernel(self, fds, request)  # never returns
+            become = _become_runner if kind == RUN else _become_kernel
+            become(self, fds, request)  # never returns
         for fd in fds:
             os.close(fd)
         self.kernels[pid] = conn
@@ -253,6 +259,31 @@ class _Server:
 
 def _become_kernel(server: _Server, fds: list[int], request: dict) -> None:
     """In the forked child: take the launcher's stdio, directory and environment, run ipykernel."""
+    def kernel() -> int:
+        sys.argv = ["ipykernel_launcher", *request["argv"], *KERNEL_OPTIONS]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        return 0
+
+    _run_in_child(server, fds, request, kernel)
+
+
+def _become_runner(server: _Server, fds: list[int], request: dict) -> None:
+    """In the forked child: run the requested module's `main(argv)` (its return value is the
+    exit code) with the client's stdio, directory and environment."""
+    def run() -> int:
+        module, argv = str(request["module"]), [str(a) for a in request["argv"]]
+        sys.argv = [module, *argv]
+        return importlib.import_module(module).main(argv) or 0
+
+    _run_in_child(server, fds, request, run)
+
+
+def _run_in_child(server: _Server, fds: list[int], request: dict,
+                  work: Callable[[], int]) -> None:
+    """Become the client's process (stdio, directory, environment, priority), do `work`, and
+    exit with its code: whatever happens, the child never returns into the server's loop."""
     code = 1
     try:
         server.close_in_child()
@@ -272,11 +303,8 @@ def _become_kernel(server: _Server, fds: list[int], request: dict) -> None:
                 os.nice(int(niceness))
         os.environ.clear()
         os.environ.update(env)
-        sys.argv = ["ipykernel_launcher", *request["argv"], *KERNEL_OPTIONS]
-        from ipykernel import kernelapp
-
-        kernelapp.launch_new_instance()
-        code = 0
+        result = work()
+        code = result if isinstance(result, int) else 1
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:  # noqa: BLE001 (the child must never return into the server)

@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,7 @@ from pathlib import Path
 from bookbuild import servers
 from bookbuild.errors import BuildError
 from bookbuild.fork_kernel import FOLDER_PREFIX, NICENESS_ENV, SOCKET_ENV
+from bookbuild.forkserver import RUN
 from bookbuild.project import Project
 
 KERNEL_NAME = "python3"
@@ -91,9 +93,28 @@ class KernelFactory:
             return {}
         return {"env": {**os.environ, NICENESS_ENV: str(BEHIND_NICENESS)}}
 
-    async def _obtain(self) -> _ForkServer:
+    def _preload(self) -> tuple[list[str], tuple]:
+        """The modules a server imports, and what makes a server right for this build."""
         modules = [str(m) for m in self.project.engine.get("kernel-preload", [])]
-        key = (str(self.project.root), self.code, tuple(modules))
+        return modules, (str(self.project.root), self.code, tuple(modules))
+
+    def server_for_other_work(self) -> ForkServer | None:
+        """The server this build's kernels use, for work outside the chapters that wants the
+        same imports (the project's check): the one kept between builds (started now if
+        there is none, so the kernels find it), the preview's if it is current, or None
+        (no forking; or a server that lives only as long as one build's kernels)."""
+        if not self.fork:
+            return None
+        modules, key = self._preload()
+        if _keeping:
+            kept = _kept.get(key[0])
+            return kept if kept is not None and kept.key == key and kept.current() else None
+        if servers.kept_idle():
+            return self._kept_between_builds(modules, key)
+        return None
+
+    async def _obtain(self) -> ForkServer:
+        modules, key = self._preload()
         if servers.kept_idle() and not _keeping:
             return await asyncio.to_thread(self._kept_between_builds, modules, key)
         kept = _kept.get(key[0]) if _keeping else None
@@ -101,7 +122,7 @@ class KernelFactory:
             return kept
         if kept is not None:
             kept.stop()
-        server = _ForkServer(self.project, modules, key, self.excluded)
+        server = ForkServer(self.project, modules, key, self.excluded)
         try:
             await asyncio.to_thread(server.wait_ready)
         except BaseException:
@@ -111,7 +132,7 @@ class KernelFactory:
             _kept[key[0]] = server
         return server
 
-    def _kept_between_builds(self, modules: list[str], key: tuple) -> _ForkServer:
+    def _kept_between_builds(self, modules: list[str], key: tuple) -> ForkServer:
         """The server a build before left running (bookbuild.servers), if it is still right
         for this build: same code, modules and environment, preloaded files unchanged."""
         build_dir = self.project.build_dir
@@ -119,11 +140,11 @@ class KernelFactory:
         with servers.locked(build_dir):
             entry = servers.lookup(build_dir, SERVER_NAME, digest)
             if entry is not None:
-                server = _ForkServer.attached(entry, key)
+                server = ForkServer.attached(entry, key)
                 if server.current():
                     return server
                 server.stop()
-            server = _ForkServer(self.project, modules, key, self.excluded,
+            server = ForkServer(self.project, modules, key, self.excluded,
                                  idle=servers.kept_idle())
             try:
                 server.wait_ready()
@@ -142,7 +163,7 @@ class KernelFactory:
             job.cancel()
         results = await asyncio.gather(job, return_exceptions=True)
         server = results[0]
-        if not isinstance(server, _ForkServer) or _kept.get(server.key[0]) is server:
+        if not isinstance(server, ForkServer) or _kept.get(server.key[0]) is server:
             return
         if server.idle:
             server.release()  # it stays for the next build
@@ -151,7 +172,7 @@ class KernelFactory:
 
 
 # Servers kept from one build to the next while `keep_servers()` is active (the preview).
-_kept: dict[str, _ForkServer] = {}
+_kept: dict[str, ForkServer] = {}
 _keeping = False
 
 
@@ -170,7 +191,7 @@ def keep_servers() -> Iterator[None]:
         _kept.clear()
 
 
-class _ForkServer:
+class ForkServer:
     """The `python -m bookbuild.forkserver` process and its socket. With `idle` > 0 it is kept
     after the build (bookbuild.servers); otherwise it ends when this build closes its stdin."""
 
@@ -197,7 +218,7 @@ class _ForkServer:
         )
 
     @classmethod
-    def attached(cls, entry: dict, key: tuple) -> _ForkServer:
+    def attached(cls, entry: dict, key: tuple) -> ForkServer:
         """A kept server started by an earlier build (its registry entry)."""
         server = cls.__new__(cls)
         server.key, server.idle, server.process, server.log = key, 1, None, None
@@ -211,6 +232,25 @@ class _ForkServer:
         return {"socket": self.socket_path, "token": self.token, "reads": self.reads,
                 "digests": self.digests, "pid": self.process.pid if self.process else None,
                 "prefix": CONTROL.decode()}
+
+    def run_module(self, module: str, argv: list[str], cwd: Path) -> ForkedRun:
+        """Start `module.main(argv)` in a fork of the server (see bookbuild.forkserver), its
+        output to a pipe (see `ForkedRun`)."""
+        read_end, write_end = os.pipe()
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with open(os.devnull, "rb") as stdin:
+                conn.connect(self.socket_path)
+                socket.send_fds(conn, [RUN], [stdin.fileno(), write_end, write_end])
+            request = {"module": module, "argv": argv, "cwd": str(cwd), "env": dict(os.environ)}
+            conn.sendall(json.dumps(request).encode() + b"\n")
+        except OSError as exc:
+            conn.close()
+            os.close(read_end)
+            raise BuildError(f"the kernel fork server did not answer: {exc}") from None
+        finally:
+            os.close(write_end)
+        return ForkedRun(conn, read_end)
 
     def release(self) -> None:
         """Leave a kept server running; close this build's ends of its pipes and log."""
@@ -261,6 +301,32 @@ class _ForkServer:
             with contextlib.suppress(OSError, AttributeError):
                 stream.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ForkedRun:
+    """A module's main() running in a fork of the server (`ForkServer.run_module`)."""
+
+    def __init__(self, conn: socket.socket, output: int) -> None:
+        self._conn, self._output = conn, output
+        self._replies = conn.makefile("rb")
+
+    def wait(self) -> tuple[int, str]:
+        """Its exit code (1 when it was killed or the server lost it) and all it wrote."""
+        try:
+            with open(self._output, "rb", closefd=True) as output:
+                text = output.read().decode("utf-8", "replace")  # until the fork has ended
+            codes = [json.loads(line).get("exit") for line in self._replies if line.strip()]
+        finally:
+            with contextlib.suppress(OSError):
+                self._replies.close()
+                self._conn.close()
+        codes = [code for code in codes if isinstance(code, int)]
+        return (codes[-1] if codes else 1), text
+
+    def kill(self) -> None:
+        """End it (from any thread): the server kills a fork whose client has gone."""
+        with contextlib.suppress(OSError):
+            self._conn.shutdown(socket.SHUT_RDWR)
 
 
 def _fork_specs(socket_path: str):

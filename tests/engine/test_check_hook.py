@@ -1,10 +1,15 @@
-"""The project's check hook as the build runs it: in a child process, reused until an input
-changes, and a crashing hook named in a clear error (no kernel starts in these tests)."""
+"""The project's check hook as the build runs it: in a child process (a fork of the kernels'
+fork server when servers are kept), reused until an input changes, and a crashing hook named
+in a clear error (no kernel starts in these tests)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -84,3 +89,110 @@ def test_missing_hook_is_a_clear_error_in_the_child_too(hooked: Path):
     _use(hooked, "absent")
     with pytest.raises(BuildError, match="check hook checkhook:absent not found"):
         _build_check(hooked)
+
+
+# --- in a fork of the kernels' fork server (servers kept between builds) -------------------
+
+PRELOADED = """\
+import os
+from pathlib import Path
+
+IMPORTED_IN = os.getpid()
+SIZE = len(Path("data/bedrifter.yaml").read_text(encoding="utf-8"))  # read while imported
+
+def where(root):
+    with open(os.environ["HOOK_RUNS"], "a", encoding="utf-8") as runs:
+        runs.write(f"{os.getpid()}\\n")
+    return [f"imported in {IMPORTED_IN}, run in {os.getpid()}"]
+
+def sleepy(root):
+    where(root)
+    import time
+    time.sleep(60)
+    return []
+"""
+
+
+@pytest.fixture
+def forking(hooked: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The hooked project with its check module preloaded by a fork server that is kept
+    between builds, as the command line keeps it; the server is stopped after the test."""
+    from bookbuild import servers
+
+    (hooked / "checkhook.py").write_text(HOOK + PRELOADED, encoding="utf-8")
+    monkeypatch.chdir(hooked)  # the module reads a data file by a relative path, as a kernel
+    with servers.keeping(60):  # as the command line does
+        yield hooked
+    for name in servers.registered(hooked / "_build"):
+        servers.stop(hooked / "_build", name)
+
+
+def _use_preloaded(root: Path, function: str) -> None:
+    (root / "pyproject.toml").write_text(
+        f'[tool.bookbuild]\ncheck = "checkhook:{function}"\nkernel-preload = ["checkhook"]\n',
+        encoding="utf-8",
+    )
+
+
+def _server_pid(root: Path) -> int:
+    from bookbuild import servers
+
+    return servers.registered(root / "_build")["forkserver"]["pid"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+def test_with_a_kept_fork_server_the_hook_runs_in_a_fork_of_it(forking: Path):
+    _use_preloaded(forking, "where")
+    [problem] = _build_check(forking)
+    server = _server_pid(forking)
+    assert problem.startswith(f"imported in {server}, run in ")
+    assert int(problem.rsplit(" ", 1)[1]) not in (server, os.getpid())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+def test_a_file_the_preloaded_modules_read_is_an_input_of_the_forked_check(forking: Path):
+    _use_preloaded(forking, "where")
+    _build_check(forking)
+    _build_check(forking)
+    assert len(_runs(forking)) == 1
+    _edit(forking / "data" / "bedrifter.yaml")
+    [problem] = _build_check(forking)
+    assert len(_runs(forking)) == 2, "a file read while preloading changed: the check runs"
+    assert problem.startswith(f"imported in {_server_pid(forking)}")  # a new server
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+def test_a_crash_in_the_forked_hook_is_named_with_its_error(forking: Path):
+    (forking / "pyproject.toml").write_text(
+        '[tool.bookbuild]\ncheck = "checkhook:crash"\nkernel-preload = ["checkhook"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(BuildError) as caught:
+        _build_check(forking)
+    assert str(caught.value).startswith("check hook checkhook:crash failed")
+    assert "ZeroDivisionError" in str(caught.value)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+def test_an_interrupted_build_kills_the_forked_hook(forking: Path):
+    import psutil
+
+    from bookbuild.checkrun import stop_isolated
+
+    _use_preloaded(forking, "sleepy")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = pool.submit(_build_check, forking)
+        deadline = time.monotonic() + 60
+        while not _runs(forking) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [pid] = _runs(forking)
+        started = time.monotonic()
+        stop_isolated()
+        with pytest.raises(BuildError, match="check hook checkhook:sleepy failed"):
+            checking.result(timeout=30)
+    assert time.monotonic() - started < 10
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n# endret\n", encoding="utf-8")

@@ -148,10 +148,10 @@ def test_kept_server_is_reused_until_a_preloaded_file_changes(tmp_path):
 def test_server_stops_and_cleans_up_when_its_build_goes(tmp_path):
     """The build holds the server's stdin; when the build dies, the pipe closes: the server
     exits and removes its socket folder, with no help from the (dead) build."""
-    from bookbuild.kernels import _ForkServer
+    from bookbuild.kernels import ForkServer
 
     project = load_project(copy_book(tmp_path / "book"))
-    server = _ForkServer(project, [], ("x",), [])
+    server = ForkServer(project, [], ("x",), [])
     server.wait_ready()
     folder = Path(server.socket_path).parent
     assert folder.is_dir()
