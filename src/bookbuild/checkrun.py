@@ -75,7 +75,7 @@ def run_isolated(root: Path, spec: str, server: ForkServer | None = None
         finally:
             with _children_lock:
                 _children.discard(stop)
-        if code != 0 or not result.is_file():
+        if code != 0 or not result.is_file():  # (None: the server it ran on ended)
             tail = "\n".join(output.strip().splitlines()[-12:])
             raise BuildError(f"check hook {spec} failed:\n{tail}".rstrip())
         answer = json.loads(result.read_text(encoding="utf-8"))
@@ -88,7 +88,7 @@ def run_isolated(root: Path, spec: str, server: ForkServer | None = None
 
 
 def _start(root: Path, argv: list[str], server: ForkServer | None
-           ) -> tuple[Callable[[], tuple[int, str]], Callable[[], None]]:
+           ) -> tuple[Callable[[], tuple[int | None, str]], Callable[[], None]]:
     """Start `python -m bookbuild.checkrun ARGV`; how to wait for its exit code and output,
     and how to kill it."""
     if server is not None:
@@ -102,7 +102,7 @@ def _start(root: Path, argv: list[str], server: ForkServer | None
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
 
-    def wait() -> tuple[int, str]:
+    def wait() -> tuple[int | None, str]:
         output = proc.communicate()[0].decode("utf-8", "replace")
         return proc.returncode, output
 

@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", parents=[common], help="build the site and the PDF")
     build.add_argument("--html-only", action="store_true", help="skip the PDF")
+    build.add_argument("--in-process", action="store_true",
+                       help="build in this process, not in a fork of the kernel server kept "
+                            "from the last build")
     commands.add_parser("check", parents=[common], help="run the project's check hook")
     preview = commands.add_parser(
         "preview", parents=[common], help="serve the site locally, rebuild on change"
@@ -40,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     # SIGTERM unwinds like Ctrl-C so kernels and temporary folders are cleaned up.
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -63,6 +67,12 @@ def _terminate(signum, frame) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    if not args.in_process:
+        from bookbuild.handoff import build_in_kept_server
+
+        code = build_in_kept_server(args.root, args.argv, debug=args.debug)
+        if code is not None:
+            return code
     from bookbuild.build import build
 
     build(args.root, only_html=args.html_only, debug=args.debug, keep_servers=True)

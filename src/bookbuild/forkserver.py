@@ -37,11 +37,13 @@ import shutil
 import signal
 import socket
 import sys
+import time
 import traceback
 from collections.abc import Callable
 
 from bookbuild import kernel_startup
 from bookbuild.fork_kernel import FOLDER_PREFIX, NICENESS_ENV
+from bookbuild.handoff import BUILD_MODULES
 from bookbuild.kernel_startup import project_file
 from bookbuild.servers import Lifetime
 
@@ -56,6 +58,7 @@ KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshe
 # A kernel of a build keeps no input history on disk (IPython's sqlite file in the home folder:
 # a write per kernel, and nothing a build reads back).
 KERNEL_OPTIONS = ["--HistoryManager.enabled=False"]
+QUIET = 0.3  # seconds without a fork before a kept server imports a build's modules
 RUN = b"R"  # the first byte of a request to run a module's main() in a fork (K: a kernel)
 _preload_reads: set[str] = set()
 _recording: dict = {"root": "", "excluded": (), "on": False}
@@ -87,7 +90,10 @@ def main(argv: list[str]) -> None:
     lifetime = Lifetime(float(idle), root, entry, token) if float(idle) > 0 else None
     if lifetime is not None:  # the build that started it stops reading: nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    _Server(listener, socket_path, lifetime, token).serve()
+    server = _Server(listener, socket_path, lifetime, token)
+    if lifetime is not None:  # a build may be handed to a fork of it (bookbuild.handoff)
+        server.to_warm = list(BUILD_MODULES)
+    server.serve()
 
 
 def _preload(root: str, excluded: list[str], modules: list[str]) -> list[str]:
@@ -152,6 +158,8 @@ class _Server:
         self.lifetime, self.token = lifetime, token
         self.selector = selectors.DefaultSelector()
         self.kernels: dict[int, socket.socket] = {}  # pid -> its launcher's connection
+        self.to_warm: list[str] = []  # modules to import once no fork has run for a moment
+        self.quiet_since = time.monotonic()
         self.selector.register(listener, selectors.EVENT_READ, "accept")
         if lifetime is None:
             self.selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
@@ -170,6 +178,19 @@ class _Server:
             self._reap()
             if self.lifetime is not None and self.lifetime.over(busy=bool(self.kernels)):
                 self.stop()
+            self._warm_when_quiet()
+
+    def _warm_when_quiet(self) -> None:
+        """Import `to_warm` once, when no fork has run for QUIET seconds: never while a
+        build waits for its kernels (a request meanwhile waits for the imports)."""
+        if not self.to_warm or self.kernels or time.monotonic() - self.quiet_since < QUIET:
+            return
+        modules, self.to_warm = self.to_warm, []
+        for name in modules:
+            with contextlib.suppress(Exception):  # the build imports it itself, and reports
+                importlib.import_module(name)
+        gc.collect()
+        gc.freeze()  # as after the preload: the forks' collections skip these objects
 
     def _accept(self) -> None:
         conn, _ = self.listener.accept()
@@ -223,6 +244,7 @@ class _Server:
             if pid == 0:
                 return
             conn = self.kernels.pop(pid, None)
+            self.quiet_since = time.monotonic()
             if conn is not None:
                 _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
                 self._forget(conn)
@@ -260,6 +282,7 @@ class _Server:
 def _become_kernel(server: _Server, fds: list[int], request: dict) -> None:
     """In the forked child: take the launcher's stdio, directory and environment, run ipykernel."""
     def kernel() -> int:
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())  # ipykernel ends when this server does
         sys.argv = ["ipykernel_launcher", *request["argv"], *KERNEL_OPTIONS]
         from ipykernel import kernelapp
 
@@ -296,7 +319,7 @@ def _run_in_child(server: _Server, fds: list[int], request: dict,
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.chdir(request["cwd"])
-        env = dict(request["env"], JPY_PARENT_PID=str(os.getppid()))
+        env = dict(request["env"])
         niceness = env.pop(NICENESS_ENV, "")
         if niceness.isdigit() and int(niceness) > 0:
             with contextlib.suppress(OSError):

@@ -132,18 +132,39 @@ class KernelFactory:
             _kept[key[0]] = server
         return server
 
-    def _kept_between_builds(self, modules: list[str], key: tuple) -> ForkServer:
-        """The server a build before left running (bookbuild.servers), if it is still right
-        for this build: same code, modules and environment, preloaded files unchanged."""
+    def kept_server(self) -> ForkServer | None:
+        """The server a build before left running, if it is right for this build; a server
+        that is not is stopped (the build starts a new one)."""
+        if not self.fork or not servers.kept_idle():
+            return None
+        with servers.locked(self.project.build_dir):
+            return self._current_kept(self._preload()[1])
+
+    def _current_kept(self, key: tuple) -> ForkServer | None:
+        """(With the lock held.) The server a build before left running (bookbuild.servers),
+        if it is still right for this build: same code, modules and environment, preloaded
+        files unchanged."""
         build_dir = self.project.build_dir
-        digest = servers.environment_digest() + json.dumps(key)
+        entry = servers.lookup(build_dir, SERVER_NAME, self._kept_key(key))
+        if entry is None:
+            return None
+        server = ForkServer.attached(entry, key)
+        if server.current():
+            return server
+        server.stop()
+        return None
+
+    @staticmethod
+    def _kept_key(key: tuple) -> str:
+        return servers.environment_digest() + json.dumps(key)
+
+    def _kept_between_builds(self, modules: list[str], key: tuple) -> ForkServer:
+        """The kept server that is right for this build, started now if there is none."""
+        build_dir = self.project.build_dir
         with servers.locked(build_dir):
-            entry = servers.lookup(build_dir, SERVER_NAME, digest)
-            if entry is not None:
-                server = ForkServer.attached(entry, key)
-                if server.current():
-                    return server
-                server.stop()
+            server = self._current_kept(key)
+            if server is not None:
+                return server
             server = ForkServer(self.project, modules, key, self.excluded,
                                  idle=servers.kept_idle())
             try:
@@ -151,7 +172,8 @@ class KernelFactory:
             except BaseException:
                 server.stop()
                 raise
-            servers.register(build_dir, SERVER_NAME, {**server.entry(), "key": digest})
+            servers.register(build_dir, SERVER_NAME, {**server.entry(),
+                                                       "key": self._kept_key(key)})
         return server
 
     async def close(self) -> None:
@@ -233,23 +255,28 @@ class ForkServer:
                 "digests": self.digests, "pid": self.process.pid if self.process else None,
                 "prefix": CONTROL.decode()}
 
-    def run_module(self, module: str, argv: list[str], cwd: Path) -> ForkedRun:
-        """Start `module.main(argv)` in a fork of the server (see bookbuild.forkserver), its
-        output to a pipe (see `ForkedRun`)."""
-        read_end, write_end = os.pipe()
+    def run_module(self, module: str, argv: list[str], cwd: Path,
+                   stdio: tuple[int, int, int] | None = None) -> ForkedRun:
+        """Start `module.main(argv)` in a fork of the server (see bookbuild.forkserver) with
+        these stdin, stdout and stderr; without them, its output goes to a pipe that
+        `ForkedRun.wait` reads."""
+        read_end, write_end = os.pipe() if stdio is None else (None, None)
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            with open(os.devnull, "rb") as stdin:
+            with open(os.devnull, "rb") as devnull:
                 conn.connect(self.socket_path)
-                socket.send_fds(conn, [RUN], [stdin.fileno(), write_end, write_end])
+                fds = stdio or (devnull.fileno(), write_end, write_end)
+                socket.send_fds(conn, [RUN], list(fds))
             request = {"module": module, "argv": argv, "cwd": str(cwd), "env": dict(os.environ)}
             conn.sendall(json.dumps(request).encode() + b"\n")
         except OSError as exc:
             conn.close()
-            os.close(read_end)
+            if read_end is not None:
+                os.close(read_end)
             raise BuildError(f"the kernel fork server did not answer: {exc}") from None
         finally:
-            os.close(write_end)
+            if write_end is not None:
+                os.close(write_end)
         return ForkedRun(conn, read_end)
 
     def release(self) -> None:
@@ -306,22 +333,36 @@ class ForkServer:
 class ForkedRun:
     """A module's main() running in a fork of the server (`ForkServer.run_module`)."""
 
-    def __init__(self, conn: socket.socket, output: int) -> None:
+    def __init__(self, conn: socket.socket, output: int | None) -> None:
         self._conn, self._output = conn, output
         self._replies = conn.makefile("rb")
+        self._pid: int | None = None
 
-    def wait(self) -> tuple[int, str]:
-        """Its exit code (1 when it was killed or the server lost it) and all it wrote."""
+    def pid(self) -> int | None:
+        """The fork's process id (None if the server did not fork)."""
+        if self._pid is None:
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                self._pid = int(json.loads(self._replies.readline())["pid"])
+        return self._pid
+
+    def wait(self) -> tuple[int | None, str]:
+        """Its exit code as `os.waitstatus_to_exitcode` gives it (None when the server ended
+        first), and what it wrote when its output went to a pipe."""
         try:
-            with open(self._output, "rb", closefd=True) as output:
-                text = output.read().decode("utf-8", "replace")  # until the fork has ended
+            text = ""
+            if self._output is not None:
+                with open(self._output, "rb", closefd=True) as output:
+                    text = output.read().decode("utf-8", "replace")  # until the fork ends
+            self.pid()
             codes = [json.loads(line).get("exit") for line in self._replies if line.strip()]
+        except (OSError, ValueError):
+            codes = []
         finally:
             with contextlib.suppress(OSError):
                 self._replies.close()
                 self._conn.close()
         codes = [code for code in codes if isinstance(code, int)]
-        return (codes[-1] if codes else 1), text
+        return (codes[-1] if codes else None), text
 
     def kill(self) -> None:
         """End it (from any thread): the server kills a fork whose client has gone."""

@@ -1,0 +1,91 @@
+"""Hand a command-line build to a fork of the kernels' fork server kept from the last build.
+
+The fork starts with the engine, Jupyter's client and the project's libraries imported, as the
+server has them; a rebuild on the command line then saves what a new Python spends importing
+them (most of a second). The command line stays the build's face: the fork gets its stdin,
+stdout and stderr, its working folder and its environment; Ctrl-C and a terminate are passed
+on, and the exit code is the build's. Killed outright, the command line takes the fork with
+it (the server kills a fork whose client has gone).
+
+Without a kept server that is right for the build (the first build, kept servers turned off,
+changed code or environment, not Linux) the build runs in the command line's own process, as
+`bookbuild build --in-process` always does, and leaves a server for the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bookbuild import servers
+from bookbuild.errors import BuildError
+
+# What a build imports beyond what a kernel needs: the server imports these once it is idle
+# (bookbuild.forkserver), so a handed-off build finds them done.
+BUILD_MODULES = ["bookbuild.cli", "bookbuild.build", "bookbuild.execute", "bookbuild.assemble",
+                 "bookbuild.typst", "bookbuild.html", "bookbuild.search", "bookbuild.checkrun",
+                 "nbclient", "jupyter_client.manager", "bookbuild.citations",
+                 "bookbuild.crossref"]
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def build_in_kept_server(root: Path, argv: list[str], debug: bool = False) -> int | None:
+    """Run `bookbuild ARGV --in-process` in a fork of the project's kept server and return
+    its exit code; None when there is no server to hand it to, or the server ended before
+    the build did (build here instead: the output folder changes only when a build ends
+    well, so nothing of the lost build remains)."""
+    server = _kept_server(root)
+    if server is None:
+        return None
+    try:
+        run = server.run_module("bookbuild.cli", [*argv, "--in-process"], Path.cwd(),
+                                stdio=(0, 1, 2))
+    except BuildError:
+        return None  # it ended since it was found
+    pid = run.pid()
+    if pid is None:
+        run.kill()
+        return None
+    if debug:
+        print(f"  bygger i kjernetjenerens kopi (pid {pid})", file=sys.stderr, flush=True)
+    with _forwarding_signals_to(pid):
+        code, _ = run.wait()
+    if code is None:  # the server ended under it (stopped from elsewhere): build here
+        print("Kjernetjeneren stoppet under bygget; bygger på nytt", file=sys.stderr, flush=True)
+        return None
+    return code if code >= 0 else 128 - code  # killed by a signal: as a shell reports it
+
+
+def _kept_server(root: Path):
+    if not sys.platform.startswith("linux"):
+        return None
+    from bookbuild.cache import code_digest
+    from bookbuild.kernels import KernelFactory
+    from bookbuild.project import load_project
+
+    try:
+        project = load_project(root)
+    except BuildError:
+        return None  # the build itself reports it
+    idle = servers.idle_setting(project.engine)
+    if not idle or not project.build_dir.is_dir():
+        return None
+    with servers.keeping(idle):
+        return KernelFactory(project, code_digest(project)).kept_server()
+
+
+@contextlib.contextmanager
+def _forwarding_signals_to(pid: int):
+    def forward(signum: int, _frame) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
