@@ -75,7 +75,9 @@ def run_isolated(root: Path, spec: str, server: ForkServer | None = None
         finally:
             with _children_lock:
                 _children.discard(stop)
-        if code != 0 or not result.is_file():  # (None: the server it ran on ended)
+        if code is None and server is not None:  # the server ended under it: run it alone
+            return run_isolated(root, spec)
+        if code != 0 or not result.is_file():
             tail = "\n".join(output.strip().splitlines()[-12:])
             raise BuildError(f"check hook {spec} failed:\n{tail}".rstrip())
         answer = json.loads(result.read_text(encoding="utf-8"))

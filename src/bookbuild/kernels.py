@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -337,6 +338,7 @@ class ForkedRun:
         self._conn, self._output = conn, output
         self._replies = conn.makefile("rb")
         self._pid: int | None = None
+        self._killed = False
 
     def pid(self) -> int | None:
         """The fork's process id (None if the server did not fork)."""
@@ -346,8 +348,9 @@ class ForkedRun:
         return self._pid
 
     def wait(self) -> tuple[int | None, str]:
-        """Its exit code as `os.waitstatus_to_exitcode` gives it (None when the server ended
-        first), and what it wrote when its output went to a pipe."""
+        """Its exit code as `os.waitstatus_to_exitcode` gives it (-SIGKILL once `kill` was
+        called; None when the server ended first), and what it wrote when its output went to
+        a pipe."""
         try:
             text = ""
             if self._output is not None:
@@ -362,10 +365,13 @@ class ForkedRun:
                 self._replies.close()
                 self._conn.close()
         codes = [code for code in codes if isinstance(code, int)]
+        if not codes and self._killed:  # its exit was not waited for
+            codes = [-signal.SIGKILL]
         return (codes[-1] if codes else None), text
 
     def kill(self) -> None:
         """End it (from any thread): the server kills a fork whose client has gone."""
+        self._killed = True
         with contextlib.suppress(OSError):
             self._conn.shutdown(socket.SHUT_RDWR)
 

@@ -105,11 +105,14 @@ def where(root):
         runs.write(f"{os.getpid()}\\n")
     return [f"imported in {IMPORTED_IN}, run in {os.getpid()}"]
 
-def sleepy(root):
-    where(root)
+def sleepy(root, seconds=60):
+    problems = where(root)
     import time
-    time.sleep(60)
-    return []
+    time.sleep(seconds)
+    return problems
+
+def slow(root):
+    return sleepy(root, 3)
 """
 
 
@@ -192,6 +195,24 @@ def test_an_interrupted_build_kills_the_forked_hook(forking: Path):
             checking.result(timeout=30)
     assert time.monotonic() - started < 10
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+def test_a_check_whose_server_ends_under_it_runs_again_alone(forking: Path):
+    from bookbuild import servers
+
+    _use_preloaded(forking, "slow")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = pool.submit(_build_check, forking)
+        deadline = time.monotonic() + 60
+        while not _runs(forking) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server = _server_pid(forking)
+        assert servers.stop(forking / "_build", "forkserver")  # e.g. `bookbuild stop` meanwhile
+        [problem] = checking.result(timeout=60)
+    forked, alone = _runs(forking)
+    assert problem == f"imported in {alone}, run in {alone}"  # a new Python, no server
+    assert forked != alone and server not in (forked, alone)
 
 
 def _edit(path: Path) -> None:
