@@ -27,7 +27,7 @@ from bookbuild.cache import file_digest
 from bookbuild.errors import BuildError
 
 if TYPE_CHECKING:
-    from bookbuild.kernels import ForkServer
+    from bookbuild.forkclient import ForkServer
 
 NICENESS = 10  # the check only has to finish before the last chapter does
 MODULE = "bookbuild.checkrun"  # run as `python -m`, or in a fork of the kernels' server

@@ -43,6 +43,7 @@ from collections.abc import Callable
 
 from bookbuild import kernel_startup
 from bookbuild.fork_kernel import FOLDER_PREFIX, NICENESS_ENV
+from bookbuild.forkclient import RUN
 from bookbuild.handoff import BUILD_MODULES
 from bookbuild.kernel_startup import project_file
 from bookbuild.servers import Lifetime
@@ -59,7 +60,6 @@ KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshe
 # a write per kernel, and nothing a build reads back).
 KERNEL_OPTIONS = ["--HistoryManager.enabled=False"]
 QUIET = 0.3  # seconds without a fork before a kept server imports a build's modules
-RUN = b"R"  # the first byte of a request to run a module's main() in a fork (K: a kernel)
 _preload_reads: set[str] = set()
 _recording: dict = {"root": "", "excluded": (), "on": False}
 

@@ -60,21 +60,20 @@ def build_in_kept_server(root: Path, argv: list[str], debug: bool = False) -> in
 
 
 def _kept_server(root: Path):
-    if not sys.platform.startswith("linux"):
-        return None
+    from bookbuild import forkclient  # not bookbuild.kernels: asyncio alone costs 0.04 s
     from bookbuild.cache import code_digest
-    from bookbuild.kernels import KernelFactory
     from bookbuild.project import load_project
 
     try:
         project = load_project(root)
     except BuildError:
         return None  # the build itself reports it
-    idle = servers.idle_setting(project.engine)
-    if not idle or not project.build_dir.is_dir():
+    if (not forkclient.forks(project) or not servers.idle_setting(project.engine)
+            or not project.build_dir.is_dir()):
         return None
-    with servers.keeping(idle):
-        return KernelFactory(project, code_digest(project)).kept_server()
+    key = forkclient.preload(project, code_digest(project))[1]
+    with servers.locked(project.build_dir):
+        return forkclient.find_kept(project.build_dir, key)
 
 
 @contextlib.contextmanager

@@ -148,7 +148,7 @@ def test_kept_server_is_reused_until_a_preloaded_file_changes(tmp_path):
 def test_server_stops_and_cleans_up_when_its_build_goes(tmp_path):
     """The build holds the server's stdin; when the build dies, the pipe closes: the server
     exits and removes its socket folder, with no help from the (dead) build."""
-    from bookbuild.kernels import ForkServer
+    from bookbuild.forkclient import ForkServer
 
     project = load_project(copy_book(tmp_path / "book"))
     server = ForkServer(project, [], ("x",), [])
