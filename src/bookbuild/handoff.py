@@ -18,10 +18,15 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bookbuild import servers
 from bookbuild.errors import BuildError
+
+if TYPE_CHECKING:
+    from bookbuild.forkclient import ForkServer
 
 # What a build imports beyond what a kernel needs: the server imports these once it is idle
 # (bookbuild.forkserver), so a handed-off build finds them done.
@@ -59,7 +64,7 @@ def build_in_kept_server(root: Path, argv: list[str], debug: bool = False) -> in
     return code if code >= 0 else 128 - code  # killed by a signal: as a shell reports it
 
 
-def _kept_server(root: Path):
+def _kept_server(root: Path) -> ForkServer | None:
     from bookbuild import forkclient  # not bookbuild.kernels: asyncio alone costs 0.04 s
     from bookbuild.cache import code_digest
     from bookbuild.project import load_project
@@ -77,7 +82,7 @@ def _kept_server(root: Path):
 
 
 @contextlib.contextmanager
-def _forwarding_signals_to(pid: int):
+def _forwarding_signals_to(pid: int) -> Iterator[None]:
     def forward(signum: int, _frame) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)
