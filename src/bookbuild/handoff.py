@@ -2,10 +2,10 @@
 
 The fork starts with the engine, Jupyter's client and the project's libraries imported, as the
 server has them; a rebuild on the command line then saves what a new Python spends importing
-them (most of a second). The command line stays the build's face: the fork gets its stdin,
-stdout and stderr, its working folder and its environment; Ctrl-C and a terminate are passed
-on, and the exit code is the build's. Killed outright, the command line takes the fork with
-it (the server kills a fork whose client has gone).
+them (about half a CPU-second for this report). The command line stays the build's face: the
+fork gets its stdin, stdout and stderr, its working folder and its environment; Ctrl-C and a
+terminate are passed on, and the exit code is the build's. Killed outright, the command line
+takes the fork with it (the server kills a fork whose client has gone).
 
 Without a kept server that is right for the build (the first build, kept servers turned off,
 changed code or environment, not Linux) the build runs in the command line's own process, as
