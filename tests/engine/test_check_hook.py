@@ -4,12 +4,13 @@ in a clear error (no kernel starts in these tests)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from bookbuild.errors import BuildError
 from bookbuild.project import load_project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minibook"
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="kernels fork on Linux only")
 
 HOOK = """\
 import os
@@ -143,7 +146,7 @@ def _server_pid(root: Path) -> int:
     return servers.registered(root / "_build")["forkserver"]["pid"]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+@linux_only
 def test_with_a_kept_fork_server_the_hook_runs_in_a_fork_of_it(forking: Path):
     _use_preloaded(forking, "where")
     [problem] = _build_check(forking)
@@ -152,7 +155,7 @@ def test_with_a_kept_fork_server_the_hook_runs_in_a_fork_of_it(forking: Path):
     assert int(problem.rsplit(" ", 1)[1]) not in (server, os.getpid())
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+@linux_only
 def test_a_file_the_preloaded_modules_read_is_an_input_of_the_forked_check(forking: Path):
     _use_preloaded(forking, "where")
     _build_check(forking)
@@ -164,7 +167,7 @@ def test_a_file_the_preloaded_modules_read_is_an_input_of_the_forked_check(forki
     assert problem.startswith(f"imported in {_server_pid(forking)}")  # a new server
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+@linux_only
 def test_a_crash_in_the_forked_hook_is_named_with_its_error(forking: Path):
     (forking / "pyproject.toml").write_text(
         '[tool.bookbuild]\ncheck = "checkhook:crash"\nkernel-preload = ["checkhook"]\n',
@@ -176,18 +179,14 @@ def test_a_crash_in_the_forked_hook_is_named_with_its_error(forking: Path):
     assert "ZeroDivisionError" in str(caught.value)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+@linux_only
 def test_an_interrupted_build_kills_the_forked_hook(forking: Path):
     import psutil
 
     from bookbuild.checkrun import stop_isolated
 
     _use_preloaded(forking, "sleepy")
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        checking = pool.submit(_build_check, forking)
-        deadline = time.monotonic() + 60
-        while not _runs(forking) and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with _hook_running(forking) as checking:
         [pid] = _runs(forking)
         started = time.monotonic()
         stop_isolated()
@@ -197,22 +196,30 @@ def test_an_interrupted_build_kills_the_forked_hook(forking: Path):
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels fork on Linux only")
+@linux_only
 def test_a_check_whose_server_ends_under_it_runs_again_alone(forking: Path):
     from bookbuild import servers
 
     _use_preloaded(forking, "slow")
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        checking = pool.submit(_build_check, forking)
-        deadline = time.monotonic() + 60
-        while not _runs(forking) and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with _hook_running(forking) as checking:
         server = _server_pid(forking)
         assert servers.stop(forking / "_build", "forkserver")  # e.g. `bookbuild stop` meanwhile
         [problem] = checking.result(timeout=60)
     forked, alone = _runs(forking)
     assert problem == f"imported in {alone}, run in {alone}"  # a new Python, no server
     assert forked != alone and server not in (forked, alone)
+
+
+@contextlib.contextmanager
+def _hook_running(root: Path) -> Iterator[Future]:
+    """The build's check, started in a thread; yields once the hook has logged its run."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = pool.submit(_build_check, root)
+        deadline = time.monotonic() + 60
+        while not _runs(root) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _runs(root), "the hook never started"
+        yield checking
 
 
 def _edit(path: Path) -> None:
