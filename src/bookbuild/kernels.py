@@ -43,14 +43,10 @@ class KernelFactory:
         self.project = project
         self.code = code  # the project's code digest: a kept server with other code is stale
         self.excluded = list(excluded or [])  # folders whose files are never data
-        self.fork = self.forks(project)
+        self.fork = forkclient.forks(project)
         self.preload_reads: list[str] = []
         self._server: asyncio.Task | None = None
         self._started = False  # a kernel was started (see next_start_options)
-
-    @staticmethod
-    def forks(project: Project) -> bool:
-        return forkclient.forks(project)
 
     async def manager(self):
         """A new AsyncKernelManager for one chapter."""
