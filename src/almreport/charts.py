@@ -95,31 +95,30 @@ def survey_chart(survey: Survey, block_id: str) -> ggplot:
     lines = sum(str(b).count("\n") + 1 for b in frame["bar"].cat.categories)
     height = FRAME_HEIGHT + LINE_HEIGHT * lines + 0.12 * len(frame["bar"].cat.categories)
     stack = position_stack(reverse=True)
-    plot = (
-        ggplot(frame, aes(x="bar", y="share", fill="category_label"))
-        + geom_col(position=stack, width=0.72, color="white", size=0.3)
-        + geom_text(aes(label="text", color="ink", group="category_label"),
-                    position=position_stack(vjust=0.5, reverse=True), size=7,
-                    show_legend=False)
-        + coord_flip()
-        + scale_fill_manual(values=colours, breaks=list(colours), drop=False)
-        + scale_color_manual(values={"light": "white", "dark": INK}, guide=None)
-        + scale_y_continuous(limits=(0, 1.0001), breaks=[i / 5 for i in range(6)],
-                             labels=lambda vs: [norsk.fmt_percent(v, 0) for v in vs],
-                             expand=(0, 0))
-        + scale_x_discrete()
-        + guides(fill=guide_legend(nrow=2, byrow=True))
-        + labs(x="", y="", caption=_chart_note(survey, block_id))
-        + theme_report(FIG_WIDTH, height)
+    # One list, not a chain of `+`: plotnine copies the whole plot at every `+`.
+    return ggplot(frame, aes(x="bar", y="share", fill="category_label")) + [
+        geom_col(position=stack, width=0.72, color="white", size=0.3),
+        geom_text(aes(label="text", color="ink", group="category_label"),
+                  position=position_stack(vjust=0.5, reverse=True), size=7,
+                  show_legend=False),
+        coord_flip(),
+        scale_fill_manual(values=colours, breaks=list(colours), drop=False),
+        scale_color_manual(values={"light": "white", "dark": INK}, guide=None),
+        scale_y_continuous(limits=(0, 1.0001), breaks=[i / 5 for i in range(6)],
+                           labels=lambda vs: [norsk.fmt_percent(v, 0) for v in vs],
+                           expand=(0, 0)),
+        scale_x_discrete(),
+        guides(fill=guide_legend(nrow=2, byrow=True)),
+        labs(x="", y="", caption=_chart_note(survey, block_id)),
+        theme_report(FIG_WIDTH, height)
         + theme(
             axis_text_y=element_text(ha="right", ma="right", size=8, linespacing=1.0),
             panel_grid_major_y=element_blank(),
             axis_line_y=element_blank(),
             axis_ticks_major_y=element_blank(),
             plot_caption=element_text(size=7.5, ha="left", color=INK),
-        )
-    )
-    return plot
+        ),
+    ]
 
 
 def _kinds(survey: Survey, block_id: str) -> dict[str, list[str]]:
