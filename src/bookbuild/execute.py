@@ -140,8 +140,9 @@ async def _execute_all(
     async def one(ref: ChapterRef) -> ExecutedChapter:
         async with limit:
             result = await _chapter(project, ref, store, code, progress, kernels)
-        if then is not None:
-            await asyncio.to_thread(then, result)
+        # Both after the chapter's turn, side by side: the next chapter need not wait for them.
+        await asyncio.gather(asyncio.to_thread(_publish_figures, project, result),
+                             asyncio.to_thread(then or (lambda _: None), result))
         return result
 
     # Longest first (the semaphore lets waiters in in order): the longest chapter would
@@ -188,7 +189,6 @@ async def _chapter(
         fresh["seconds"] = round(time.perf_counter() - started, 2)
         store.store(ref, key, fresh)
     rendered = render_chapter(results, ref.path.stem, _figures_dir(project), project.root)
-    await asyncio.to_thread(ensure_png_twins, rendered.figures, project.build_dir / "png")
     result = ExecutedChapter(
         ref,
         rendered.markdown,
@@ -200,7 +200,6 @@ async def _chapter(
     )
     if entry is None:
         progress(ref, "done")
-    _publish_labelled(project, result)
     return result
 
 
@@ -316,8 +315,10 @@ async def _run(
         await session.start()
         results = await session.run_cells(cells)
         files = await session.files_touched()
-    finally:
+    except BaseException:
         await session.shutdown()
+        raise
+    kernels.retire(session.shutdown)  # the kernel has done its work: it ends meanwhile
     # What the fork server's preloaded modules read, this chapter did not have to read again.
     read = sorted(rel for rel in {*files["read"], *kernels.preload_reads} - set(files["written"])
                   if not cachemod.in_code_digest(rel))
@@ -618,8 +619,10 @@ def _to_entry(
     }
 
 
-def _publish_labelled(project: Project, result: ExecutedChapter) -> None:
-    """Copy SVG and PNG of every labelled figure to <root>/figures/<label>.svg|.png."""
+def _publish_figures(project: Project, result: ExecutedChapter) -> None:
+    """A PNG twin of each SVG figure; SVG and PNG of every labelled figure copied to
+    <root>/figures/<label>.svg|.png."""
+    ensure_png_twins(result.figures, project.build_dir / "png")
     source_dir = _figures_dir(project)
     for name in result.labelled_figures:
         for suffix in (".svg", ".png"):

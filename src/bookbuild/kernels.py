@@ -18,7 +18,7 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 from bookbuild import forkclient, servers
@@ -47,6 +47,7 @@ class KernelFactory:
         self.preload_reads: list[str] = []
         self._server: asyncio.Task | None = None
         self._started = False  # a kernel was started (see next_start_options)
+        self._retiring: list[asyncio.Future] = []  # shutdowns of kernels whose work is done
 
     async def manager(self):
         """A new AsyncKernelManager for one chapter."""
@@ -130,8 +131,24 @@ class KernelFactory:
             servers.register(build_dir, SERVER_NAME, {**server.entry(), "key": kept_key(key)})
         return server
 
+    def retire(self, shutdown: Callable[[], Awaitable[None]]) -> None:
+        """Shut down a kernel whose chapter is done without waiting for it: the chapter goes
+        on to be parsed and the next one starts (jupyter_client checks every 0.1 s whether a
+        killed kernel has ended). close() waits for every one."""
+        self._retiring.append(asyncio.ensure_future(shutdown()))
+
     async def close(self) -> None:
-        """Stop the server (unless kept for the next build) with every kernel it still has."""
+        """Wait for the retiring kernels, then stop the server (unless kept for the next
+        build) with every kernel it still has. A kernel that failed to shut down is an error
+        once the server is seen to."""
+        retiring, self._retiring = self._retiring, []
+        ended = await asyncio.gather(*retiring, return_exceptions=True)
+        await self._close_server()
+        for outcome in ended:
+            if isinstance(outcome, Exception):
+                raise outcome
+
+    async def _close_server(self) -> None:
         job, self._server = self._server, None
         if job is None:
             return

@@ -1,5 +1,6 @@
 """Executing a tiny fixture book in real kernels (shared across tests: kernel starts are slow)."""
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -124,6 +125,52 @@ def test_chapter_without_code_starts_no_kernel(tmp_path, monkeypatch):
     (result,) = execute_book(project, project.chapters[:1])
     assert result.markdown.startswith("# Forord {.unnumbered}\n")
     assert result.files_read == []
+
+
+def _slow_shutdowns(monkeypatch, events: list, seconds: float, fail: bool = False) -> None:
+    """Kernels take `seconds` longer to shut down (and then fail, if asked); `events` gets
+    ("started", chapter) and ("ended", chapter)."""
+    start, shutdown = execmod._KernelSession.start, execmod._KernelSession._shutdown
+
+    async def recorded_start(self):
+        events.append(("started", self.ref.path.as_posix()))
+        await start(self)
+
+    async def slow_shutdown(self):
+        await asyncio.sleep(seconds)
+        await shutdown(self)
+        events.append(("ended", self.ref.path.as_posix()))
+        if fail:
+            raise RuntimeError("the kernel did not go")
+
+    monkeypatch.setattr(execmod._KernelSession, "start", recorded_start)
+    monkeypatch.setattr(execmod._KernelSession, "_shutdown", slow_shutdown)
+
+
+def test_a_chapter_goes_on_while_its_kernel_shuts_down(tmp_path, monkeypatch):
+    """The chapter is handed on (`then`) and the next one starts in its place without waiting
+    for its kernel to end; execute_book returns once every kernel has ended."""
+    project = load_project(copy_book(tmp_path / "book"))
+    events: list = []
+    _slow_shutdowns(monkeypatch, events, seconds=2)
+    execute_book(project, jobs=1, then=lambda r: events.append(("then", r.ref.path.as_posix())))
+    first, second = [chapter for kind, chapter in events if kind == "started"]
+    assert events.index(("then", first)) < events.index(("ended", first))
+    assert events.index(("started", second)) < events.index(("ended", first))
+    assert {("ended", first), ("ended", second)} <= set(events)
+    running = [c for c in psutil.Process().children(recursive=True)
+               if c.status() != psutil.STATUS_ZOMBIE]
+    assert not running
+
+
+def test_a_kernel_that_fails_to_shut_down_fails_the_execution(tmp_path, monkeypatch):
+    project = load_project(copy_book(tmp_path / "book"))
+    _slow_shutdowns(monkeypatch, [], seconds=0, fail=True)
+    with pytest.raises(RuntimeError, match="the kernel did not go"):
+        execute_book(project, jobs=2)
+    running = [c for c in psutil.Process().children(recursive=True)
+               if c.status() != psutil.STATUS_ZOMBIE]
+    assert not running
 
 
 def write_chapter(root: Path, name: str, cells: list) -> None:
