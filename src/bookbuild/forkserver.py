@@ -44,7 +44,7 @@ from collections.abc import Callable
 from bookbuild import kernel_startup
 from bookbuild.fork_kernel import FOLDER_PREFIX, NICENESS_ENV
 from bookbuild.forkclient import RUN
-from bookbuild.handoff import BUILD_MODULES
+from bookbuild.handoff import prepare_build_modules
 from bookbuild.kernel_startup import project_file
 from bookbuild.servers import Lifetime
 
@@ -92,7 +92,7 @@ def main(argv: list[str]) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     server = _Server(listener, socket_path, lifetime, token)
     if lifetime is not None:  # a build may be handed to a fork of it (bookbuild.handoff)
-        server.to_warm = list(BUILD_MODULES)
+        server.to_warm = True
     server.serve()
 
 
@@ -158,7 +158,7 @@ class _Server:
         self.lifetime, self.token = lifetime, token
         self.selector = selectors.DefaultSelector()
         self.kernels: dict[int, socket.socket] = {}  # pid -> its launcher's connection
-        self.to_warm: list[str] = []  # modules to import once no fork has run for a moment
+        self.to_warm = False  # prepare a build's modules once no fork has run for a moment
         self.quiet_since = time.monotonic()
         self.selector.register(listener, selectors.EVENT_READ, "accept")
         if lifetime is None:
@@ -181,14 +181,12 @@ class _Server:
             self._warm_when_quiet()
 
     def _warm_when_quiet(self) -> None:
-        """Import `to_warm` once, when no fork has run for QUIET seconds: never while a
-        build waits for its kernels (a request meanwhile waits for the imports)."""
+        """Prepare a build's modules once, when no fork has run for QUIET seconds: never
+        while a build waits for its kernels (a request meanwhile waits for the imports)."""
         if not self.to_warm or self.kernels or time.monotonic() - self.quiet_since < QUIET:
             return
-        modules, self.to_warm = self.to_warm, []
-        for name in modules:
-            with contextlib.suppress(Exception):  # the build imports it itself, and reports
-                importlib.import_module(name)
+        self.to_warm = False
+        prepare_build_modules()
         gc.collect()
         gc.freeze()  # as after the preload: the forks' collections skip these objects
 

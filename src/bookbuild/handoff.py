@@ -15,6 +15,7 @@ changed code or environment, not Linux) the build runs in the command line's own
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import sys
@@ -35,6 +36,20 @@ BUILD_MODULES = ["bookbuild.cli", "bookbuild.build", "bookbuild.execute", "bookb
                  "nbclient", "jupyter_client.manager", "bookbuild.citations",
                  "bookbuild.crossref"]
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def prepare_build_modules() -> None:
+    """Import BUILD_MODULES and do the work they do once per process at first use (for the
+    server to do once: bookbuild.forkserver). A module that fails is left to the build."""
+    for name in BUILD_MODULES:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    with contextlib.suppress(Exception):
+        # nbformat compiles its schema's validator at the first output a kernel sends
+        # (0.08 s, while the build's other kernels wait for their next cell).
+        from nbformat.v4 import new_output
+
+        new_output("stream", name="stdout", text="")
 
 
 def build_in_kept_server(root: Path, argv: list[str], debug: bool = False) -> int | None:

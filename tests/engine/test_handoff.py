@@ -125,3 +125,22 @@ def test_a_build_whose_server_is_stopped_under_it_is_built_again_here(book: Path
     assert "Ferdig" in out
     assert bookbuild(book, "stop").code == 0
     assert processes_in(book) == []
+
+
+def test_a_prepared_server_leaves_a_build_nothing_to_compile_at_its_first_output():
+    """What a kept server prepares for the builds handed to it: the build's modules, and
+    nbformat's validator, which is otherwise compiled when a kernel sends its first output."""
+    code = "\n".join([
+        "import sys",
+        "from bookbuild.handoff import BUILD_MODULES, prepare_build_modules",
+        "from nbformat import validator",
+        "from nbformat.v4 import new_output",
+        "prepare_build_modules()",
+        "compiled = dict(validator.validators)",
+        "new_output('display_data', data={'text/plain': 'x'})",
+        "print([m for m in BUILD_MODULES if m not in sys.modules], len(compiled),"
+        " compiled == validator.validators)",
+    ])
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert shown == ["[]", "1", "True"]
