@@ -142,8 +142,10 @@ class KernelFactory:
         build) with every kernel it still has. A kernel that failed to shut down is an error
         once the server is seen to."""
         retiring, self._retiring = self._retiring, []
-        ended = await asyncio.gather(*retiring, return_exceptions=True)
-        await self._close_server()
+        try:
+            ended = await asyncio.gather(*retiring, return_exceptions=True)
+        finally:  # interrupted while waiting, too: the server takes the kernels with it
+            await self._close_server()
         for outcome in ended:
             if isinstance(outcome, Exception):
                 raise outcome
