@@ -140,9 +140,11 @@ async def _execute_all(
     async def one(ref: ChapterRef) -> ExecutedChapter:
         async with limit:
             result = await _chapter(project, ref, store, code, progress, kernels)
-        # Both after the chapter's turn, side by side: the next chapter need not wait for them.
-        await asyncio.gather(asyncio.to_thread(_publish_figures, project, result),
-                             asyncio.to_thread(then or (lambda _: None), result))
+        # After the chapter's turn, side by side: the next chapter need not wait for them.
+        jobs = [asyncio.to_thread(_publish_figures, project, result)]
+        if then is not None:
+            jobs.append(asyncio.to_thread(then, result))
+        await asyncio.gather(*jobs)
         return result
 
     # Longest first (the semaphore lets waiters in in order): the longest chapter would
