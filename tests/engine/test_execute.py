@@ -18,6 +18,13 @@ from bookbuild.project import load_project
 FIXTURE = Path(__file__).parent / "fixtures" / "exec"
 
 
+def running_children() -> list[psutil.Process]:
+    """This process's children still running (a stopped kernel may linger a moment as a
+    zombie: exited, not yet reaped)."""
+    return [c for c in psutil.Process().children(recursive=True)
+            if c.status() != psutil.STATUS_ZOMBIE]
+
+
 def copy_book(dest: Path) -> Path:
     shutil.copytree(FIXTURE, dest)
     return dest
@@ -158,9 +165,7 @@ def test_a_chapter_goes_on_while_its_kernel_shuts_down(tmp_path, monkeypatch):
     assert events.index(("then", first)) < events.index(("ended", first))
     assert events.index(("started", second)) < events.index(("ended", first))
     assert {("ended", first), ("ended", second)} <= set(events)
-    running = [c for c in psutil.Process().children(recursive=True)
-               if c.status() != psutil.STATUS_ZOMBIE]
-    assert not running
+    assert not running_children()
 
 
 def test_a_kernel_that_fails_to_shut_down_fails_the_execution(tmp_path, monkeypatch):
@@ -168,9 +173,7 @@ def test_a_kernel_that_fails_to_shut_down_fails_the_execution(tmp_path, monkeypa
     _slow_shutdowns(monkeypatch, [], seconds=0, fail=True)
     with pytest.raises(RuntimeError, match="the kernel did not go"):
         execute_book(project, jobs=2)
-    running = [c for c in psutil.Process().children(recursive=True)
-               if c.status() != psutil.STATUS_ZOMBIE]
-    assert not running
+    assert not running_children()
 
 
 def write_chapter(root: Path, name: str, cells: list) -> None:
@@ -196,10 +199,7 @@ def test_raising_cell_names_chapter_and_cell_and_stops_kernels(tmp_path):
     assert first_line == "chapters/figs.ipynb, celle 2 (label: fig-bad): ValueError: dårlig verdi"
     assert "raise ValueError" in message
     assert "Traceback" not in message
-    # A kernel that was stopped may linger a moment as a zombie (exited, not yet reaped).
-    running = [c for c in psutil.Process().children(recursive=True)
-               if c.status() != psutil.STATUS_ZOMBIE]
-    assert not running
+    assert not running_children()
 
 
 def test_failing_inline_expression_is_reported(tmp_path):
