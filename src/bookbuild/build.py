@@ -7,7 +7,7 @@ import shutil
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,18 +101,25 @@ def _check_and_execute(project: Project, progress, execute_book) -> list:
         ensure_parsed(chapter.markdown, project.build_dir / "ast", what=chapter.ref.path.as_posix())
 
     from bookbuild.checkrun import stop_isolated
+    from bookbuild.kernels import offer
 
+    # The check forks from the kernels' server when it comes: its imports are the check's too.
+    kernels_server: Future = Future()
     with ThreadPoolExecutor(max_workers=1) as pool:
         checking = pool.submit(run_check, project, raise_on_problems=True, reuse=True,
-                               isolated=True)
+                               isolated=True, kernels_server=kernels_server)
         try:
-            executed = execute_book(project, progress=progress, then=parse)
+            executed = execute_book(project, progress=progress, then=parse,
+                                    share_server=kernels_server)
         except BuildError:
+            offer(kernels_server, None)
             checking.result()
             raise
         except BaseException:
+            offer(kernels_server, BuildError("interrupted"))  # a waiting check does not start
             stop_isolated()  # interrupted: the hook's process must not outlive the build
             raise
+        offer(kernels_server, None)
         checking.result()
     return executed
 
@@ -205,12 +212,14 @@ def _write_site(book, stage: Path, pdf_name: str | None, project: Project) -> No
 
 def run_check(
     project: Project, *, raise_on_problems: bool = False, reuse: bool = False,
-    isolated: bool = False,
+    isolated: bool = False, kernels_server: Future | None = None,
 ) -> list[str]:
     """Run `[tool.bookbuild] check = "module:function"`; returns its list of problems.
 
     With `reuse`, the last result is reused while no file the hook looked at has changed;
-    with `isolated`, the hook runs in a child process (see `bookbuild.checkrun`)."""
+    with `isolated`, the hook runs in a child process (see `bookbuild.checkrun`): a fork of
+    the fork server kept between builds, else of the one this build's kernels start (when
+    `kernels_server` is given, it gets that server, or None when there will be none)."""
     from bookbuild.checkrun import call_hook, run_isolated
 
     spec = project.engine.get("check")
@@ -225,7 +234,8 @@ def run_check(
 
         def run() -> tuple[list[str], dict]:
             if isolated:
-                return run_isolated(project.root, spec, _server_for_check(project, code))
+                server = _server_for_check(project, code, kernels_server)
+                return run_isolated(project.root, spec, server)
             return run_recorded(project.root, lambda: call_hook(project.root, spec))
 
         store = project.build_dir / "check.json"
@@ -240,16 +250,21 @@ def run_check(
     return problems
 
 
-def _server_for_check(project: Project, code: str):
+def _server_for_check(project: Project, code: str, kernels_server: Future | None = None):
     """The kernels' fork server, if the check can run in a fork of it (its imports are then
-    done: a data edit re-runs the check in a third of the time); else None."""
+    done: the check takes a third of the CPU time); else None. Without a kept server, the
+    one this build's kernels start is waited for: the check would spend longer on the same
+    imports in a new Python, and it only has to end before the last chapter does."""
     from bookbuild.execute import not_data
     from bookbuild.kernels import KernelFactory
 
     try:
-        return KernelFactory(project, code, not_data(project)).server_for_other_work()
+        kept = KernelFactory(project, code, not_data(project)).server_for_other_work()
     except BuildError:
         return None  # the kernels, which need it more, report why it did not start
+    if kept is not None or kernels_server is None:
+        return kept
+    return kernels_server.result()  # raises when the build was interrupted meanwhile
 
 
 # --- small helpers -----------------------------------------------------------------------

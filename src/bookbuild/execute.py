@@ -72,14 +72,17 @@ def execute_book(
     jobs: int | None = None,
     progress: Progress | None = None,
     then: Callable[[ExecutedChapter], object] | None = None,
+    share_server: concurrent.futures.Future | None = None,
 ) -> list[ExecutedChapter]:
     """Execute (or reuse from cache) every chapter; results in chapter order. By default one
     kernel per core, at most MAX_JOBS (more only share the cores: measured, the longest
     chapter then ends later, and so does the build). `then` runs on each chapter as soon as
-    it is ready, in a thread, while the others still execute (e.g. its pandoc parse)."""
+    it is ready, in a thread, while the others still execute (e.g. its pandoc parse).
+    `share_server` gets the kernels' fork server once it is ready (see KernelFactory)."""
     refs = list(project.chapters if chapters is None else chapters)
     jobs = jobs or min(MAX_JOBS, os.cpu_count() or 2)
-    work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None), then)
+    work = _execute_all(project, refs, max(1, jobs), progress or (lambda ref, state: None), then,
+                        share_server)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -131,11 +134,12 @@ async def _execute_all(
     jobs: int,
     progress: Progress,
     then: Callable[[ExecutedChapter], object] | None,
+    share_server: concurrent.futures.Future | None = None,
 ) -> list[ExecutedChapter]:
     limit = asyncio.Semaphore(jobs)
     store = cachemod.ChapterCache(project)
     code = cachemod.code_digest(project)
-    kernels = KernelFactory(project, code, not_data(project))
+    kernels = KernelFactory(project, code, not_data(project), share_server)
 
     async def one(ref: ChapterRef) -> ExecutedChapter:
         async with limit:

@@ -15,11 +15,12 @@ alone. A module that fails to import is skipped (see `_build/logs/forkserver.log
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 
 from bookbuild import forkclient, servers
 from bookbuild.fork_kernel import NICENESS_ENV, SOCKET_ENV
@@ -38,8 +39,10 @@ class KernelFactory:
     """Kernel managers for the chapters of one build; the fork server starts at the first
     kernel (a build whose chapters all come from the cache starts none)."""
 
-    def __init__(self, project: Project, code: str = "", excluded: list[str] | None = None
-                 ) -> None:
+    def __init__(self, project: Project, code: str = "", excluded: list[str] | None = None,
+                 share: concurrent.futures.Future | None = None) -> None:
+        """`share` gets the fork server once it is ready (None when there will be none), for
+        other work of the same build that wants its imports (the project's check)."""
         self.project = project
         self.code = code  # the project's code digest: a kept server with other code is stale
         self.excluded = list(excluded or [])  # folders whose files are never data
@@ -48,6 +51,9 @@ class KernelFactory:
         self._server: asyncio.Task | None = None
         self._started = False  # a kernel was started (see next_start_options)
         self._retiring: list[asyncio.Future] = []  # shutdowns of kernels whose work is done
+        self._share = share
+        if not self.fork:
+            offer(share, None)
 
     async def manager(self):
         """A new AsyncKernelManager for one chapter."""
@@ -58,6 +64,7 @@ class KernelFactory:
         if self._server is None:
             self._server = asyncio.ensure_future(self._obtain())
         server = await asyncio.shield(self._server)
+        offer(self._share, server)
         self.preload_reads = server.reads
         # Unix sockets with names of their own in the server's private folder, not TCP: with
         # TCP, jupyter_client finds free ports, frees them and lets the kernel bind them, and
@@ -142,6 +149,7 @@ class KernelFactory:
         build) with every kernel it still has. A kernel that failed to shut down is an error
         once the server is seen to."""
         retiring, self._retiring = self._retiring, []
+        offer(self._share, None)  # no kernel needed one: there will be no server
         try:
             ended = await asyncio.gather(*retiring, return_exceptions=True)
         finally:  # interrupted while waiting, too: the server takes the kernels with it
@@ -166,12 +174,24 @@ class KernelFactory:
             await asyncio.to_thread(server.stop)
 
 
+def offer(share: concurrent.futures.Future | None, outcome: object) -> None:
+    """Settle `share` with `outcome` (a server, None, or an exception for "do not start"),
+    unless it is settled already: the first word counts."""
+    if share is None:
+        return
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        if isinstance(outcome, BaseException):
+            share.set_exception(outcome)
+        else:
+            share.set_result(outcome)
+
+
 # Servers kept from one build to the next while `keep_servers()` is active (the preview).
 _kept: dict[str, ForkServer] = {}
 _keeping = False
 
 
-@contextmanager
+@contextlib.contextmanager
 def keep_servers() -> Iterator[None]:
     """Builds inside reuse the fork server of the build before (with the same code, preload
     list and preloaded files): a rebuild skips the imports. All are stopped at the end."""

@@ -1,6 +1,6 @@
 """The project's check hook as the build runs it: in a child process (a fork of the kernels'
-fork server when servers are kept), reused until an input changes, and a crashing hook named
-in a clear error (no kernel starts in these tests)."""
+fork server, kept between builds or started by the build's kernels), reused until an input
+changes, and a crashing hook named in a clear error (only the last two tests start kernels)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from bookbuild.build import run_check
@@ -116,6 +117,11 @@ def sleepy(root, seconds=60):
 
 def slow(root):
     return sleepy(root, 3)
+
+def pids(root):
+    with open(os.environ["HOOK_RUNS"], "a", encoding="utf-8") as runs:
+        runs.write(f"{IMPORTED_IN} {os.getpid()}\\n")
+    return []
 """
 
 
@@ -208,6 +214,62 @@ def test_a_check_whose_server_ends_under_it_runs_again_alone(forking: Path):
     forked, alone = _runs(forking)
     assert problem == f"imported in {alone}, run in {alone}"  # a new Python, no server
     assert forked != alone and server not in (forked, alone)
+
+
+# --- a build that keeps nothing: the check beside the chapters ------------------------------
+
+# A chapter that ends only once the check has run: the build can only succeed when the check
+# runs while the chapters execute, not after them.
+WAITS_FOR_THE_CHECK = """\
+import os, time
+from pathlib import Path
+runs = Path(os.environ["HOOK_RUNS"])
+deadline = time.monotonic() + 60
+while not runs.exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
+assert runs.exists(), "the check did not run while this chapter executed"
+"""
+
+
+def _waiting_for_the_check(root: Path, settings: str) -> None:
+    (root / "checkhook.py").write_text(HOOK + PRELOADED, encoding="utf-8")
+    (root / "pyproject.toml").write_text(f'[tool.bookbuild]\ncheck = "checkhook:pids"\n{settings}',
+                                         encoding="utf-8")
+    path = root / "chapters" / "02-resultater.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(WAITS_FOR_THE_CHECK))
+    nbformat.write(notebook, path)
+
+
+@linux_only
+def test_a_build_that_keeps_nothing_forks_the_check_from_its_kernels_server(
+    hooked: Path, monkeypatch: pytest.MonkeyPatch,
+):
+    from buildcheck import processes_in
+
+    from bookbuild import servers
+    from bookbuild.build import build
+
+    monkeypatch.chdir(hooked)  # the module reads a data file by a relative path, as a kernel
+    _waiting_for_the_check(hooked, 'kernel-preload = ["checkhook"]\n')
+    result = build(hooked)  # as a library: keeps no server
+    assert result.executed >= 1
+    imported, ran = _runs(hooked)
+    assert imported not in (ran, os.getpid()), "imported by a fork server, run in a fork of it"
+    assert servers.registered(hooked / "_build") == {}
+    assert processes_in(hooked) == []  # the build's server ended with its kernels
+
+
+def test_without_forked_kernels_the_check_runs_beside_them_in_a_new_python(
+    hooked: Path, monkeypatch: pytest.MonkeyPatch,
+):
+    from bookbuild.build import build
+
+    monkeypatch.chdir(hooked)
+    _waiting_for_the_check(hooked, "kernel-fork = false\n")
+    build(hooked)
+    imported, ran = _runs(hooked)
+    assert imported == ran != os.getpid()
 
 
 @contextlib.contextmanager
