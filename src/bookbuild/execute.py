@@ -474,7 +474,8 @@ class _KernelSession:
             )
         except CellExecutionError as exc:
             place = where(list(cell.outputs)) if callable(where) else where
-            raise BuildError(_error_message(f"{self._name()}, {place}", exc)) from None
+            raise BuildError(_error_message(f"{self._name()}, {place}", exc,
+                                            list(cell.outputs))) from None
         except CellTimeoutError:
             place = where(list(cell.outputs)) if callable(where) else where
             raise BuildError(
@@ -594,8 +595,13 @@ def _private_output(outputs: list[dict], mime: str) -> str | None:
     return None
 
 
-def _error_message(where: str, exc: Exception) -> str:
-    message = f"{where}: {exc.ename}: {exc.evalue}".strip()
+def _error_message(where: str, exc: Exception, outputs: list[dict] | None = None) -> str:
+    ename, evalue = exc.ename, exc.evalue
+    if ename in (None, "NoneType"):  # e.g. a display that failed: the reply names no error,
+        shown = [o for o in outputs or [] if o.get("output_type") == "error"]
+        if shown:  # the error output the kernel showed does
+            ename, evalue = shown[-1].get("ename"), shown[-1].get("evalue")
+    message = f"{where}: {ename}: {evalue}".strip()
     line = _failing_line(exc.traceback or "")
     return f"{message}\n  {line}" if line else message
 

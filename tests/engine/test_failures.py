@@ -75,6 +75,19 @@ def test_cell_that_raises(book):
     assert_refused(run, root, before, CHAPTER, f"celle {cell}", "ValueError: prisen mangler")
 
 
+def test_cell_whose_output_cannot_be_displayed_names_the_display_error(book):
+    """IPython catches an error in a display method and shows its traceback; the kernel's
+    reply then names no error (ipykernel 7: "NoneType: None"), the error output does."""
+    root, before = book
+    cell = add_cell(root, CHAPTER, "class Tabell:\n"
+                                   "    def _repr_html_(self):\n"
+                                   "        raise ValueError('kolonnen mangler')\n"
+                                   "Tabell()")
+    run = bookbuild(root, "build")
+    assert_refused(run, root, before, CHAPTER, f"celle {cell}", "ValueError: kolonnen mangler")
+    assert "NoneType" not in run.err
+
+
 def test_cell_that_raises_shows_traceback_with_debug(book):
     root, before = book
     add_cell(root, CHAPTER, 'raise ValueError("prisen mangler")')
