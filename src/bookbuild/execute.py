@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import os
 import re
@@ -369,6 +370,7 @@ class _KernelSession:
                 **self.kernels.next_start_options(),
             )
             self.started = True
+            self._take_spare_log()
             self.client.kc = await connect(self.client.km, self.client.startup_timeout)
         except RuntimeError as exc:  # it died or hung while starting
             raise BuildError(f"{self._name()}: the kernel did not start: {exc} (its log: "
@@ -394,6 +396,14 @@ class _KernelSession:
         self.log_path = logs / (self._name().replace("/", "__") + ".log")
         self.log_file = self.log_path.open("wb")
         return self.log_file
+
+    def _take_spare_log(self) -> None:
+        """A kernel started ahead as a kept server's spare (bookbuild.spare) has written its
+        own log so far: that file becomes the chapter's log (the kernel goes on writing it)."""
+        spare_log = getattr(self.client.km.provisioner, "spare_log", None)
+        if spare_log and self.log_path is not None:
+            with contextlib.suppress(OSError):
+                os.replace(spare_log, self.log_path)
 
     def _verify_python(self, outputs: list[dict]) -> None:
         text = "".join(o.get("text", "") for o in outputs if o.get("name") == "stdout")

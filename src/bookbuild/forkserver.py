@@ -16,7 +16,9 @@ to SOCKET, sends the byte K with its stdin/stdout/stderr, then its request, and 
 killed it), the kernel is killed. The same way, a connection that sends the byte R with the
 stdio of its choice and `{"module": M, "argv": [...], "cwd": ..., "env": {...}}` gets a fork
 that runs `M.main(argv)` instead of a kernel (work outside the chapters, such as the project's
-check, that needs the same imports). It stays single-threaded, so forking is safe.
+check, that needs the same imports). A server kept between builds (IDLE > 0) also keeps a
+spare kernel, which a connection that sends the byte S takes over (bookbuild.spare). It stays
+single-threaded, so forking is safe.
 
 Its life: with IDLE 0 it belongs to one build and ends, with every kernel, when its stdin closes
 (the build ended or died). With IDLE > 0 it is kept between builds (bookbuild.servers): it ends
@@ -40,8 +42,9 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
-from bookbuild import kernel_startup
+from bookbuild import kernel_startup, spare
 from bookbuild.fork_kernel import FOLDER_PREFIX, NICENESS_ENV
 from bookbuild.forkclient import RUN
 from bookbuild.handoff import prepare_build_modules
@@ -90,7 +93,10 @@ def main(argv: list[str]) -> None:
     lifetime = Lifetime(float(idle), root, entry, token) if float(idle) > 0 else None
     if lifetime is not None:  # the build that started it stops reading: nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    server = _Server(listener, socket_path, lifetime, token)
+    # A kept server has a kernel ready for the next build (bookbuild.spare).
+    spare_kernel = (spare.Spare(os.path.dirname(socket_path), Path(entry).parent.parent / "logs")
+                    if lifetime is not None else None)
+    server = _Server(listener, socket_path, lifetime, token, spare_kernel)
     if lifetime is not None:  # a build may be handed to a fork of it (bookbuild.handoff)
         server.to_warm = True
     server.serve()
@@ -152,14 +158,16 @@ def _audit(event: str, args: tuple) -> None:
 
 class _Server:
     def __init__(self, listener: socket.socket, socket_path: str, lifetime: Lifetime | None,
-                 token: str) -> None:
+                 token: str, spare_kernel: spare.Spare | None = None) -> None:
         self.listener = listener
         self.socket_path = socket_path
         self.lifetime, self.token = lifetime, token
         self.selector = selectors.DefaultSelector()
         self.kernels: dict[int, socket.socket] = {}  # pid -> its launcher's connection
+        self.runs: set[int] = set()  # those of self.kernels that run a module, not a kernel
         self.to_warm = False  # prepare a build's modules once no fork has run for a moment
-        self.quiet_since = time.monotonic()
+        self.quiet_since = self.kernels_quiet_since = time.monotonic()
+        self.spare = spare_kernel
         self.selector.register(listener, selectors.EVENT_READ, "accept")
         if lifetime is None:
             self.selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
@@ -173,12 +181,16 @@ class _Server:
                 elif key.data == "stdin":
                     if not os.read(sys.stdin.fileno(), 4096):
                         self.stop()
+                elif key.data == "spare":
+                    self.selector.unregister(key.fileobj)  # it says one thing: ready, or gone
+                    self.spare.read_ready()
                 else:  # a launcher's connection: it says nothing more, so this is its end
                     self._launcher_gone(key.data, key.fileobj)
             self._reap()
             if self.lifetime is not None and self.lifetime.over(busy=bool(self.kernels)):
                 self.stop()
             self._warm_when_quiet()
+            self._spare_when_quiet()
 
     def _warm_when_quiet(self) -> None:
         """Prepare a build's modules once, when no fork has run for QUIET seconds: never
@@ -189,6 +201,22 @@ class _Server:
         prepare_build_modules()
         gc.collect()
         gc.freeze()  # as after the preload: the forks' collections skip these objects
+
+    def _spare_when_quiet(self) -> None:
+        """Start the spare kernel once no chapter kernel has run for a moment (after the
+        build's modules are prepared: the two would take the same core)."""
+        chapters = bool(set(self.kernels) - self.runs)
+        if (self.spare is None or self.to_warm
+                or not self.spare.wanted(chapters, self.kernels_quiet_since)):
+            return
+        self.spare.start(self._fork_spare)
+        self.selector.register(self.spare.channel, selectors.EVENT_READ, "spare")
+
+    def _fork_spare(self, stdio: list[int], work: Callable[[], int]) -> int:
+        pid = os.fork()
+        if pid == 0:
+            _run_in_child(self, stdio, {"cwd": os.getcwd(), "env": dict(os.environ)}, work)
+        return pid
 
     def _accept(self) -> None:
         conn, _ = self.listener.accept()
@@ -206,6 +234,9 @@ class _Server:
         if kind == b"C":
             self._control(conn, request)
             return
+        if kind == spare.REQUEST:
+            self._hand_out_spare(conn, request)
+            return
         conn.settimeout(None)
         pid = os.fork()
         if pid == 0:
@@ -214,9 +245,28 @@ class _Server:
             become(self, fds, request)  # never returns
         for fd in fds:
             os.close(fd)
+        if kind == RUN:
+            self.runs.add(pid)
+        else:
+            self.kernels_quiet_since = time.monotonic()
+        self._watch(pid, conn, {"pid": pid})
+
+    def _watch(self, pid: int, conn: socket.socket, reply: dict) -> None:
+        """`conn` stands for child `pid` from now on: it is told the exit code, and its
+        closing kills the child."""
         self.kernels[pid] = conn
-        _send(conn, {"pid": pid})
+        _send(conn, reply)
         self.selector.register(conn, selectors.EVENT_READ, pid)
+
+    def _hand_out_spare(self, conn: socket.socket, request: dict) -> None:
+        """A provisioner asks for the spare kernel: from now on it is the asker's kernel."""
+        reply = self.spare.take(request) if self.spare is not None else None
+        if reply is None:
+            _send(conn, {"pid": None})
+            conn.close()
+            return
+        self.kernels_quiet_since = time.monotonic()
+        self._watch(reply["pid"], conn, reply)
 
     def _control(self, conn: socket.socket, request: dict) -> None:
         """hello: who are you (the token proves it is the registered server); stop."""
@@ -234,26 +284,37 @@ class _Server:
             _kill(pid)  # reaped (and the connection closed) by _reap
 
     def _reap(self) -> None:
-        while self.kernels:
+        while self.kernels or (self.spare is not None and self.spare.pid is not None):
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            if self.spare is not None and pid == self.spare.pid:
+                self._forget(self.spare.channel)
+                self.spare.died()
+                continue
             conn = self.kernels.pop(pid, None)
             self.quiet_since = time.monotonic()
+            if pid not in self.runs:
+                self.kernels_quiet_since = self.quiet_since
+            self.runs.discard(pid)
             if conn is not None:
                 _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
                 self._forget(conn)
 
-    def _forget(self, conn: socket.socket) -> None:
+    def _forget(self, conn: socket.socket | None) -> None:
+        if conn is None:
+            return
         # already unregistered when its launcher went first
         with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(conn)
         conn.close()
 
     def stop(self) -> None:
+        if self.spare is not None:
+            self.spare.stop()
         for pid in list(self.kernels):
             _kill(pid)
         for pid in list(self.kernels):
@@ -273,6 +334,8 @@ class _Server:
     def close_in_child(self) -> None:
         for conn in self.kernels.values():
             conn.close()
+        if self.spare is not None and self.spare.channel is not None:
+            self.spare.channel.close()  # the spare must see the server's end go
         self.selector.close()
         self.listener.close()
 
@@ -310,7 +373,7 @@ def _run_in_child(server: _Server, fds: list[int], request: dict,
         server.close_in_child()
         for target, fd in enumerate(fds[:3]):
             os.dup2(fd, target)
-        for fd in fds:
+        for fd in set(fds):  # a spare's stdout and stderr are one file
             if fd > 2:
                 os.close(fd)
         for sig in (signal.SIGTERM, signal.SIGCHLD):

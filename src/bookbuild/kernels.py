@@ -70,7 +70,8 @@ class KernelFactory:
         # TCP, jupyter_client finds free ports, frees them and lets the kernel bind them, and
         # two kernels starting at once can be given the same port (jupyter/jupyter_client#487).
         return AsyncKernelManager(kernel_name="bookbuild-fork",
-                                  kernel_spec_manager=_fork_specs(server.socket_path),
+                                  kernel_spec_manager=_fork_specs(server.socket_path,
+                                                                  spare=bool(server.idle)),
                                   transport="ipc", ip=str(server.folder / uuid.uuid4().hex[:12]))
 
     def next_start_options(self) -> dict:
@@ -206,8 +207,12 @@ def keep_servers() -> Iterator[None]:
         _kept.clear()
 
 
-def _fork_specs(socket_path: str):
+def _fork_specs(socket_path: str, spare: bool = False):
+    """The kernel spec of forked kernels; with `spare` (a server kept between builds, which
+    keeps a spare kernel: bookbuild.spare), its provisioner takes the spare when it can."""
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    from bookbuild import provisioner
 
     spec = KernelSpec(
         argv=[sys.executable, "-m", "bookbuild.fork_kernel", "-f", "{connection_file}"],
@@ -215,6 +220,8 @@ def _fork_specs(socket_path: str):
         language="python",
         env={SOCKET_ENV: socket_path},
         interrupt_mode="signal",
+        metadata={"kernel_provisioner": {"provisioner_name": provisioner.NAME}}
+        if spare and _provisioner_installed() else {},
     )
 
     class ForkSpecs(KernelSpecManager):
@@ -222,6 +229,15 @@ def _fork_specs(socket_path: str):
             return spec
 
     return ForkSpecs()
+
+
+def _provisioner_installed() -> bool:
+    """jupyter_client finds provisioners by entry point: only an installed project has it."""
+    from jupyter_client.provisioning.factory import KernelProvisionerFactory
+
+    from bookbuild import provisioner
+
+    return provisioner.NAME in KernelProvisionerFactory.instance().provisioners
 
 
 async def connect(km, timeout: float):

@@ -1,0 +1,107 @@
+"""The spare kernel of a fork server kept between builds (bookbuild.spare): the next build's
+first chapter runs on it, in that build's directory and environment; a spare that died is
+replaced and the build starts its kernel as usual; `bookbuild stop` ends it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import psutil
+from buildcheck import bookbuild, processes_in
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from test_execute import write_chapter
+from test_kept_servers import KEEP, _gone, _pids, copy_book  # noqa: F401 (fixture)
+
+# A chapter that says which process ran it, where, with which environment and priority.
+PROBE = """import json, os, psutil
+me = psutil.Process()
+with open({out!r}, "w") as f:
+    json.dump({{"pid": me.pid, "started": me.create_time(), "cwd": os.getcwd(),
+               "mark": os.environ.get("OLDPWD"), "nice": os.nice(0),
+               "version": {version}}}, f)
+print("probe", {version})"""
+
+
+def _write_probe(root: Path, out: Path, version: int) -> None:
+    write_chapter(root, "chapters/02-resultater.ipynb", [
+        new_markdown_cell("# Resultater {#sec-resultater}\n\nSe @sec-innledning."),
+        new_code_cell(PROBE.format(out=str(out), version=version)),
+    ])
+
+
+def _spare_of(server: psutil.Process, within: float = 15.0) -> psutil.Process:
+    """The server's only child once no build runs: its spare kernel."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        children = [c for c in server.children() if c.status() != psutil.STATUS_ZOMBIE]
+        if len(children) == 1:
+            return children[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no single spare kernel: {server.children()}")
+
+
+def _build(root: Path, env: dict[str, str]) -> None:
+    run = bookbuild(root, "build", env=env)
+    assert run.code == 0, run.text
+
+
+def _spare_logs(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "_build" / "logs").glob("kernel-spare-*.log"))
+
+
+def test_the_next_builds_first_chapter_runs_on_the_spare_in_that_builds_environment(
+        tmp_path, copy_book):  # noqa: F811 (the fixture)
+    root = copy_book(tmp_path / "book")
+    out = tmp_path / "probe.json"
+    _write_probe(root, out, 1)
+    _build(root, KEEP)
+    server = psutil.Process(_pids(root)["forkserver"])
+    spare = _spare_of(server)
+
+    _write_probe(root, out, 2)
+    before = time.time()
+    # A variable that does not make the build want another server (bookbuild.servers).
+    _build(root, {**KEEP, "OLDPWD": "/zwei"})
+    probe = json.loads(out.read_text())
+    assert probe["version"] == 2
+    assert probe["pid"] == spare.pid
+    assert probe["started"] < before  # started ahead, before this build
+    assert probe["mark"] == "/zwei"  # the adopting build's environment, not the server's
+    assert Path(probe["cwd"]).resolve() == root.resolve()
+    assert probe["nice"] == 0  # the build waits for its first chapter: full priority
+    # The spare's log became the chapter's; the only spare log left is the next spare's.
+    assert (root / "_build" / "logs" / "chapters__02-resultater.ipynb.log").is_file()
+    page = (root / "_book" / "chapters" / "02-resultater.html").read_text(encoding="utf-8")
+    assert "probe 2" in page
+    next_spare = _spare_of(server)
+    assert next_spare.pid != spare.pid
+    assert len(_spare_logs(root)) == 1
+
+    assert bookbuild(root, "stop").code == 0
+    assert _gone([server.pid, next_spare.pid])
+    assert _spare_logs(root) == []
+    assert processes_in(root) == []
+
+
+def test_a_spare_that_died_is_replaced_and_the_build_starts_its_kernel_as_usual(
+        tmp_path, copy_book):  # noqa: F811 (the fixture)
+    root = copy_book(tmp_path / "book")
+    out = tmp_path / "probe.json"
+    _write_probe(root, out, 1)
+    _build(root, KEEP)
+    server = psutil.Process(_pids(root)["forkserver"])
+    spare = _spare_of(server)
+    spare.kill()
+    assert _gone([spare.pid])
+
+    _write_probe(root, out, 2)
+    _build(root, KEEP)
+    probe = json.loads(out.read_text())
+    assert probe["version"] == 2
+    assert probe["pid"] != spare.pid
+    replacement = _spare_of(server)
+    assert replacement.pid not in (spare.pid, probe["pid"])
+    assert bookbuild(root, "stop").code == 0
+    assert _gone([server.pid, replacement.pid])
