@@ -67,11 +67,14 @@ def find_kept(build_dir: Path, key: tuple) -> ForkServer | None:
 
 class ForkServer:
     """The `python -m bookbuild.forkserver` process and its socket. With `idle` > 0 it is kept
-    after the build (bookbuild.servers); otherwise it ends when this build closes its stdin."""
+    after the build (bookbuild.servers); otherwise it ends when this build closes its stdin.
+    A server that serves more than one build (kept, or with `spare`: the preview's) keeps a
+    spare kernel for the next one (bookbuild.spare)."""
 
     def __init__(self, project: Project, modules: list[str], key: tuple,
-                 excluded: list[str] | None = None, idle: int = 0) -> None:
+                 excluded: list[str] | None = None, idle: int = 0, spare: bool = False) -> None:
         self.key, self.idle = key, idle
+        self.spare = spare or idle > 0
         self.root = project.root
         self.reads: list[str] = []
         self.digests: dict[str, str] = {}
@@ -85,7 +88,8 @@ class ForkServer:
         self.process: subprocess.Popen | None = subprocess.Popen(
             [sys.executable, "-m", "bookbuild.forkserver", self.socket_path, str(self.root),
              json.dumps(excluded or []), str(idle), self.token,
-             str(servers.entry_path(project.build_dir, SERVER_NAME)) if idle else "-", *modules],
+             str(servers.entry_path(project.build_dir, SERVER_NAME)) if idle else "-",
+             str(logs) if self.spare else "-", *modules],
             stdin=subprocess.DEVNULL if idle else subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.log, cwd=str(self.root),
             start_new_session=True,  # Ctrl-C goes to the build only
@@ -96,6 +100,7 @@ class ForkServer:
         """A kept server started by an earlier build (its registry entry)."""
         server = cls.__new__(cls)
         server.key, server.idle, server.process, server.log = key, 1, None, None
+        server.spare = True
         server.root = Path(key[0])
         server.socket_path, server.token = entry["socket"], entry["token"]
         server.folder = Path(server.socket_path).parent

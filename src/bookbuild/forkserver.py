@@ -5,7 +5,7 @@ Starting a kernel the usual way costs a new Python and every import again (about
 chapter before its first line runs). A forked kernel starts with those imports already done,
 yet is still its own process: nothing a chapter does reaches another chapter or the server.
 
-    python -m bookbuild.forkserver SOCKET ROOT EXCLUDED IDLE TOKEN ENTRY MODULE...
+    python -m bookbuild.forkserver SOCKET ROOT EXCLUDED IDLE TOKEN ENTRY SPARE_LOGS MODULE...
 
 It imports the MODULEs (the project's `kernel-preload` list), prints one JSON line
 `{"read": [...]}` (files under ROOT read while importing, outside the folders named in the
@@ -16,9 +16,9 @@ to SOCKET, sends the byte K with its stdin/stdout/stderr, then its request, and 
 killed it), the kernel is killed. The same way, a connection that sends the byte R with the
 stdio of its choice and `{"module": M, "argv": [...], "cwd": ..., "env": {...}}` gets a fork
 that runs `M.main(argv)` instead of a kernel (work outside the chapters, such as the project's
-check, that needs the same imports). A server kept between builds (IDLE > 0) also keeps a
-spare kernel, which a connection that sends the byte S takes over (bookbuild.spare). It stays
-single-threaded, so forking is safe.
+check, that needs the same imports). Unless SPARE_LOGS is "-", it also keeps a spare kernel
+(logging to that folder), which a connection that sends the byte S takes over
+(bookbuild.spare). It stays single-threaded, so forking is safe.
 
 Its life: with IDLE 0 it belongs to one build and ends, with every kernel, when its stdin closes
 (the build ended or died). With IDLE > 0 it is kept between builds (bookbuild.servers): it ends
@@ -68,7 +68,7 @@ _recording: dict = {"root": "", "excluded": (), "on": False}
 
 
 def main(argv: list[str]) -> None:
-    socket_path, root, excluded, idle, token, entry, *modules = argv
+    socket_path, root, excluded, idle, token, entry, spare_logs, *modules = argv
     # ipykernel reads these when it is imported: the kernels' parent is this server, and
     # figures go to the inline backend as in a kernel started the usual way.
     os.environ["JPY_PARENT_PID"] = str(os.getpid())
@@ -93,9 +93,8 @@ def main(argv: list[str]) -> None:
     lifetime = Lifetime(float(idle), root, entry, token) if float(idle) > 0 else None
     if lifetime is not None:  # the build that started it stops reading: nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    # A kept server has a kernel ready for the next build (bookbuild.spare).
-    spare_kernel = (spare.Spare(os.path.dirname(socket_path), Path(entry).parent.parent / "logs")
-                    if lifetime is not None else None)
+    spare_kernel = (spare.Spare(os.path.dirname(socket_path), Path(spare_logs))
+                    if spare_logs != "-" else None)
     server = _Server(listener, socket_path, lifetime, token, spare_kernel)
     if lifetime is not None:  # a build may be handed to a fork of it (bookbuild.handoff)
         server.to_warm = True

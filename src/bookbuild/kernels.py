@@ -71,7 +71,7 @@ class KernelFactory:
         # two kernels starting at once can be given the same port (jupyter/jupyter_client#487).
         return AsyncKernelManager(kernel_name="bookbuild-fork",
                                   kernel_spec_manager=_fork_specs(server.socket_path,
-                                                                  spare=bool(server.idle)),
+                                                                  spare=server.spare),
                                   transport="ipc", ip=str(server.folder / uuid.uuid4().hex[:12]))
 
     def next_start_options(self) -> dict:
@@ -112,7 +112,7 @@ class KernelFactory:
             return kept
         if kept is not None:
             kept.stop()
-        server = ForkServer(self.project, modules, key, self.excluded)
+        server = ForkServer(self.project, modules, key, self.excluded, spare=_keeping)
         try:
             await asyncio.to_thread(server.wait_ready)
         except BaseException:
@@ -208,8 +208,8 @@ def keep_servers() -> Iterator[None]:
 
 
 def _fork_specs(socket_path: str, spare: bool = False):
-    """The kernel spec of forked kernels; with `spare` (a server kept between builds, which
-    keeps a spare kernel: bookbuild.spare), its provisioner takes the spare when it can."""
+    """The kernel spec of forked kernels; with `spare` (a server that keeps a spare kernel:
+    bookbuild.spare), its provisioner takes the spare when it can."""
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
     from bookbuild import provisioner

@@ -1,7 +1,8 @@
-"""The spare kernel of a fork server kept between builds (bookbuild.forkserver).
+"""The spare kernel of a fork server that serves more than one build (bookbuild.forkserver):
+one kept between command-line builds, or the preview's.
 
 A forked kernel still spends about a quarter of a second before it answers: jupyter_client
-starts its launcher, the server forks, ipykernel sets up its shell and sockets. A kept server
+starts its launcher, the server forks, ipykernel sets up its shell and sockets. Such a server
 does that once ahead, while no chapter runs: the spare is a forked kernel that has done all
 of it, bound to a connection file of the server's own, and waits. The next build's first
 kernel (the chapter it waits for longest) takes it through bookbuild.provisioner: the spare

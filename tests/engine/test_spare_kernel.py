@@ -1,6 +1,7 @@
-"""The spare kernel of a fork server kept between builds (bookbuild.spare): the next build's
-first chapter runs on it, in that build's directory and environment; a spare that died is
-replaced and the build starts its kernel as usual; `bookbuild stop` ends it."""
+"""The spare kernel of a fork server that serves several builds (bookbuild.spare): the next
+build's first chapter runs on it, in that build's directory and environment, from the command
+line and in the preview; a spare that died is replaced and the build starts its kernel as
+usual; `bookbuild stop` (or the preview's end) ends it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from buildcheck import bookbuild, processes_in
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from test_execute import write_chapter
 from test_kept_servers import KEEP, _gone, _pids, copy_book  # noqa: F401 (fixture)
+from test_preview import _preview, state, wait_for
 
 # A chapter that says which process ran it, where, with which environment and priority.
 PROBE = """import json, os, psutil
@@ -105,3 +107,21 @@ def test_a_spare_that_died_is_replaced_and_the_build_starts_its_kernel_as_usual(
     assert replacement.pid not in (spare.pid, probe["pid"])
     assert bookbuild(root, "stop").code == 0
     assert _gone([server.pid, replacement.pid])
+
+
+def test_the_preview_runs_a_rebuilds_first_chapter_on_its_servers_spare(tmp_path):
+    previewing = _preview(tmp_path, lambda root: _write_probe(root, tmp_path / "probe.json", 1))
+    root, base, proc, _log = next(previewing)
+    try:
+        first = wait_for(lambda: (s := state(base)) and s["version"] >= 1 and s, "build", proc)
+        servers = wait_for(lambda: [c for c in psutil.Process(proc.pid).children()
+                                    if "bookbuild.forkserver" in " ".join(c.cmdline())],
+                           "the preview's fork server", proc)
+        spare = _spare_of(servers[0])
+        _write_probe(root, tmp_path / "probe.json", 2)
+        wait_for(lambda: (s := state(base)) and s["version"] > first["version"], "rebuild", proc)
+        probe = json.loads((tmp_path / "probe.json").read_text())
+        assert (probe["version"], probe["pid"]) == (2, spare.pid)
+    finally:
+        previewing.close()  # ends the preview, its server and the spare
+    assert _gone([spare.pid])
