@@ -163,9 +163,8 @@ class _Server:
         self.lifetime, self.token = lifetime, token
         self.selector = selectors.DefaultSelector()
         self.kernels: dict[int, socket.socket] = {}  # pid -> its launcher's connection
-        self.runs: set[int] = set()  # those of self.kernels that run a module, not a kernel
         self.to_warm = False  # prepare a build's modules once no fork has run for a moment
-        self.quiet_since = self.kernels_quiet_since = time.monotonic()
+        self.quiet_since = time.monotonic()
         self.spare = spare_kernel
         self.selector.register(listener, selectors.EVENT_READ, "accept")
         if lifetime is None:
@@ -189,7 +188,7 @@ class _Server:
             if self.lifetime is not None and self.lifetime.over(busy=bool(self.kernels)):
                 self.stop()
             self._warm_when_quiet()
-            self._spare_when_quiet()
+            self._spare_when_idle()
 
     def _warm_when_quiet(self) -> None:
         """Prepare a build's modules once, when no fork has run for QUIET seconds: never
@@ -201,12 +200,11 @@ class _Server:
         gc.collect()
         gc.freeze()  # as after the preload: the forks' collections skip these objects
 
-    def _spare_when_quiet(self) -> None:
-        """Start the spare kernel once no chapter kernel has run for a moment (after the
-        build's modules are prepared: the two would take the same core)."""
-        chapters = bool(set(self.kernels) - self.runs)
-        if (self.spare is None or self.to_warm
-                or not self.spare.wanted(chapters, self.kernels_quiet_since)):
+    def _spare_when_idle(self) -> None:
+        """Start the spare kernel once the server has no child: a handed-off build has ended
+        (or the preview build's kernels and check have), and the build's modules are prepared
+        (the two would take the same core)."""
+        if self.spare is None or self.to_warm or not self.spare.wanted(bool(self.kernels)):
             return
         self.spare.start(self._fork_spare)
         self.selector.register(self.spare.channel, selectors.EVENT_READ, "spare")
@@ -244,10 +242,6 @@ class _Server:
             become(self, fds, request)  # never returns
         for fd in fds:
             os.close(fd)
-        if kind == RUN:
-            self.runs.add(pid)
-        else:
-            self.kernels_quiet_since = time.monotonic()
         self._watch(pid, conn, {"pid": pid})
 
     def _watch(self, pid: int, conn: socket.socket, reply: dict) -> None:
@@ -264,7 +258,6 @@ class _Server:
             _send(conn, {"pid": None})
             conn.close()
             return
-        self.kernels_quiet_since = time.monotonic()
         self._watch(reply["pid"], conn, reply)
 
     def _control(self, conn: socket.socket, request: dict) -> None:
@@ -296,9 +289,6 @@ class _Server:
                 continue
             conn = self.kernels.pop(pid, None)
             self.quiet_since = time.monotonic()
-            if pid not in self.runs:
-                self.kernels_quiet_since = self.quiet_since
-            self.runs.discard(pid)
             if conn is not None:
                 _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
                 self._forget(conn)

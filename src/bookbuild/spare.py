@@ -3,7 +3,7 @@ one kept between command-line builds, or the preview's.
 
 A forked kernel still spends about a quarter of a second before it answers: jupyter_client
 starts its launcher, the server forks, ipykernel sets up its shell and sockets. Such a server
-does that once ahead, while no chapter runs: the spare is a forked kernel that has done all
+does that once ahead, between builds: the spare is a forked kernel that has done all
 of it, bound to a connection file of the server's own, and waits. The next build's first
 kernel (the chapter it waits for longest) takes it through bookbuild.provisioner: the spare
 then moves to the build's directory and environment, lowers its priority if asked, and
@@ -23,7 +23,6 @@ import os
 import signal
 import socket
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +30,6 @@ from pathlib import Path
 from bookbuild.fork_kernel import NICENESS_ENV
 
 REQUEST = b"S"
-QUIET = 0.3  # seconds without a chapter kernel before a spare is started
 MAX_FAILURES = 3  # spares that died unused: then the server starts no more
 
 
@@ -47,10 +45,10 @@ class Spare:
         self._info: dict = {}
         self.started = self.failures = 0
 
-    def wanted(self, kernels_running: bool, quiet_since: float) -> bool:
-        """Whether to start a spare now: none yet, and no chapter kernel for QUIET seconds."""
-        return (self.pid is None and not kernels_running and self.failures < MAX_FAILURES
-                and time.monotonic() - quiet_since >= QUIET)
+    def wanted(self, busy: bool) -> bool:
+        """Whether to start a spare now: none yet, and the server has no other child (the
+        next build may come at once: a spare that is not ready yet is not handed out)."""
+        return self.pid is None and not busy and self.failures < MAX_FAILURES
 
     def start(self, fork: Callable[[list[int], Callable[[], int]], int]) -> None:
         """Fork a spare with `fork(stdio fds, work)`: the child runs `work` and exits."""
