@@ -43,6 +43,7 @@ class Spare:
         self.connection: dict | None = None  # its connection file's content, once ready
         self.log = ""
         self._info: dict = {}
+        self._file = ""  # its connection file
         self.started = self.failures = 0
 
     def wanted(self, busy: bool) -> bool:
@@ -56,7 +57,7 @@ class Spare:
 
         self.started += 1
         name = f"spare-{os.getpid()}-{self.started}"
-        file, self._info = write_connection_file(
+        self._file, self._info = write_connection_file(
             os.path.join(self.folder, f"{name}.json"), transport="ipc",
             ip=os.path.join(self.folder, name), key=uuid.uuid4().hex.encode())
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -67,7 +68,7 @@ class Spare:
 
         def work() -> int:
             ours.close()  # else the spare would never see the server's end go
-            return run_spare(theirs, file)
+            return run_spare(theirs, self._file)
 
         try:
             self.pid = fork([null, log, log], work)
@@ -119,6 +120,8 @@ class Spare:
     def _forget(self, remove_log: bool) -> None:
         if self.channel is not None:
             self.channel.close()
+        with contextlib.suppress(OSError):  # read by the kernel when it set itself up
+            os.unlink(self._file)
         if remove_log and self.log:
             with contextlib.suppress(OSError):
                 os.unlink(self.log)

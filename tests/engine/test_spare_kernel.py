@@ -125,3 +125,22 @@ def test_the_preview_runs_a_rebuilds_first_chapter_on_its_servers_spare(tmp_path
     finally:
         previewing.close()  # ends the preview, its server and the spare
     assert _gone([spare.pid])
+
+
+def test_a_cell_of_the_spare_that_times_out_is_interrupted_and_the_kernel_ends(
+        tmp_path, copy_book):  # noqa: F811 (the fixture)
+    root = copy_book(tmp_path / "book")
+    _build(root, KEEP)
+    server = psutil.Process(_pids(root)["forkserver"])
+    spare = _spare_of(server)
+    (root / "pyproject.toml").write_text("[tool.bookbuild]\ntimeout = 2\n", encoding="utf-8")
+    write_chapter(root, "chapters/02-resultater.ipynb",
+                  [new_markdown_cell("# Resultater"), new_code_cell("import time\ntime.sleep(60)")])
+    run = bookbuild(root, "build", env=KEEP)
+    assert run.code == 1, run.text
+    assert "02-resultater" in run.text and "timeout" in run.text
+    assert _gone([spare.pid])  # the chapter's kernel: interrupted, then shut down
+    assert server.is_running()
+    assert _spare_of(server).pid != spare.pid
+    assert bookbuild(root, "stop").code == 0
+    assert processes_in(root) == []
