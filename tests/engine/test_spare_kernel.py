@@ -37,7 +37,10 @@ def _spare_of(server: psutil.Process, within: float = 15.0) -> psutil.Process:
     """The server's only child once no build runs: its spare kernel."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        children = [c for c in server.children() if c.status() != psutil.STATUS_ZOMBIE]
+        try:  # a child may end between the listing and the look at it (the build's own)
+            children = [c for c in server.children() if c.status() != psutil.STATUS_ZOMBIE]
+        except psutil.NoSuchProcess:
+            children = []
         if len(children) == 1:
             return children[0]
         time.sleep(0.1)
