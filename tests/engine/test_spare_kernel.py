@@ -56,14 +56,20 @@ def _spare_logs(root: Path) -> list[str]:
     return sorted(p.name for p in (root / "_build" / "logs").glob("kernel-spare-*.log"))
 
 
-def test_the_next_builds_first_chapter_runs_on_the_spare_in_that_builds_environment(
-        tmp_path, copy_book):  # noqa: F811 (the fixture)
-    root = copy_book(tmp_path / "book")
+def _kept_with_spare(tmp_path: Path, copy) -> tuple[Path, Path, psutil.Process, psutil.Process]:
+    """A minibook (`copy`: the copy_book fixture) built once with its servers kept, its probe
+    chapter at version 1: the root, the probe's output file, the fork server, its spare."""
+    root = copy(tmp_path / "book")
     out = tmp_path / "probe.json"
     _write_probe(root, out, 1)
     _build(root, KEEP)
     server = psutil.Process(_pids(root)["forkserver"])
-    spare = _spare_of(server)
+    return root, out, server, _spare_of(server)
+
+
+def test_the_next_builds_first_chapter_runs_on_the_spare_in_that_builds_environment(
+        tmp_path, copy_book):  # noqa: F811 (the fixture)
+    root, out, server, spare = _kept_with_spare(tmp_path, copy_book)
 
     _write_probe(root, out, 2)
     before = time.time()
@@ -92,12 +98,7 @@ def test_the_next_builds_first_chapter_runs_on_the_spare_in_that_builds_environm
 
 def test_a_spare_that_died_is_replaced_and_the_build_starts_its_kernel_as_usual(
         tmp_path, copy_book):  # noqa: F811 (the fixture)
-    root = copy_book(tmp_path / "book")
-    out = tmp_path / "probe.json"
-    _write_probe(root, out, 1)
-    _build(root, KEEP)
-    server = psutil.Process(_pids(root)["forkserver"])
-    spare = _spare_of(server)
+    root, out, server, spare = _kept_with_spare(tmp_path, copy_book)
     spare.kill()
     assert _gone([spare.pid])
 
@@ -132,10 +133,7 @@ def test_the_preview_runs_a_rebuilds_first_chapter_on_its_servers_spare(tmp_path
 
 def test_a_cell_of_the_spare_that_times_out_is_interrupted_and_the_kernel_ends(
         tmp_path, copy_book):  # noqa: F811 (the fixture)
-    root = copy_book(tmp_path / "book")
-    _build(root, KEEP)
-    server = psutil.Process(_pids(root)["forkserver"])
-    spare = _spare_of(server)
+    root, _, server, spare = _kept_with_spare(tmp_path, copy_book)
     (root / "pyproject.toml").write_text("[tool.bookbuild]\ntimeout = 2\n", encoding="utf-8")
     write_chapter(root, "chapters/02-resultater.ipynb",
                   [new_markdown_cell("# Resultater"), new_code_cell("import time\ntime.sleep(60)")])
