@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bookbuild import jsontext
+from bookbuild import jsontext, sections
 from bookbuild.citations import process_citations
 from bookbuild.crossref import (
     CaptionEntry,
@@ -32,6 +32,8 @@ from bookbuild.project import ChapterRef, Project
 
 if TYPE_CHECKING:
     from bookbuild.execute import ExecutedChapter
+
+SECTIONS = "sections"  # the store's folder of parsed sections
 
 __all__ = ["Book", "CaptionEntry", "ChapterDoc", "TocEntry", "assemble_book", "display_date"]
 
@@ -87,6 +89,10 @@ def _parse_all(executed: list[ExecutedChapter], store: Path) -> list[dict]:
     for old in store.glob("*.json"):
         if old.name not in used:  # keep the store as small as the book
             old.unlink(missing_ok=True)
+    used = {f"{key}.json" for chapter in executed for key in sections.keys_of(chapter.markdown)}
+    for old in (store / SECTIONS).glob("*.json"):
+        if old.name not in used:
+            old.unlink(missing_ok=True)
     return docs
 
 
@@ -96,13 +102,16 @@ def _ast_key(markdown: str) -> str:
 
 def parse_cached(markdown: str, store: Path, *, what: str) -> dict:
     """markdown_to_ast, kept in `store` under the hash of pandoc, reader and text (the
-    callers change the AST they get, so every call returns a fresh copy)."""
+    callers change the AST they get, so every call returns a fresh copy). A changed text has
+    pandoc read only its changed sections where that gives the same AST (bookbuild.sections)."""
     path = store / f"{_ast_key(markdown)}.json"
     try:
         return jsontext.loads(path.read_bytes())
     except (OSError, ValueError):
         pass
-    doc = markdown_to_ast(markdown, what=what)
+    doc = sections.parse(markdown, store / SECTIONS, what=what)
+    if doc is None:
+        doc = markdown_to_ast(markdown, what=what)
     store.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(jsontext.dumps(doc), encoding="utf-8")

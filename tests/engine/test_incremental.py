@@ -119,6 +119,24 @@ def test_code_edit_executes_the_chapter(book):
     assert "Summen av målingene er 32." in page_text(book, "chapters/02-resultater.html")
 
 
+def test_the_rebuilt_book_is_the_book_a_clean_build_makes(book, tmp_path):
+    """After the edits above (data, prose, code), each rebuilt from what the last build kept
+    (its executed chapters, parsed sections, figures, pages), a clean build of the same sources
+    elsewhere writes the same bytes."""
+    nb = nbformat.read(book / RESULTS, as_version=4)
+    prose = next(c for c in nb.cells if "Resultatene drøftes grundig." in c.source)
+    prose.source = prose.source.replace("grundig.", "her [@hansen2005].")
+    nbformat.write(nb, book / RESULTS)
+    run(book)
+    clean = tmp_path / "rent"
+    shutil.copytree(book, clean, ignore=shutil.ignore_patterns("_build", "_book", "figures"))
+    _, executed = run(clean)
+    assert executed == {"chapters/01-innledning.ipynb", RESULTS}
+    kept, fresh = tree(book / "_book"), tree(clean / "_book")
+    assert kept.keys() == fresh.keys()
+    assert [name for name in kept if kept[name] != fresh[name]] == []
+
+
 def test_two_clean_builds_are_byte_identical(tmp_path):
     first = make_book(tmp_path / "a")
     second = make_book(tmp_path / "b" / "elsewhere")  # another absolute path
