@@ -3,7 +3,7 @@ book gives (tests/conftest.py puts this folder on sys.path):
 
     assert_split_conversions_match(book)   # a bookbuild.assemble.Book
 
-- Typst: each chapter converted alone and joined == the whole book's blocks in one pandoc call;
+- Typst: each section converted apart and joined == the whole book's blocks in one pandoc call;
 - citeproc: only the citations and the refs div sent == the whole book sent (the fallback
   path, used for note styles).
 """

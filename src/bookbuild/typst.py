@@ -177,20 +177,59 @@ def _typst_source(book: Book) -> tuple[str, list[dict]]:
 
 
 def _chapters_to_typst(store: Path, chapters: list[list]) -> str:
-    """pandoc's Typst for each chapter's blocks (two at a time, unchanged ones from `store`),
-    joined into the same text as one conversion of the whole book would give."""
+    """pandoc's Typst for each chapter's blocks, section by section (a section starts at a
+    top-level header; unchanged ones come from `store`), joined into the same text as one
+    conversion of the whole book would give. New sections are converted in one pandoc run
+    (two when there are many: one per core), with a sentinel between them."""
     cache = TextCache(store)
     args = ["-f", "json", "-t", WRITER, *WRITER_ARGS]
-
-    def convert(blocks: list) -> str:
-        text = jsontext.dumps(document([_raw_block(SENTINEL), *blocks, _raw_block(SENTINEL)]))
-        return cache.get("\0".join([*args, text]),
-                         lambda: run(args, text, what="typst").stdout)
-
+    sections = [section for blocks in chapters for section in _sections(blocks)]
+    materials = ["\0".join([*args, _between_sentinels(section)]) for section in sections]
+    parts = [cache.find(material) for material in materials]
+    missing = [i for i, part in enumerate(parts) if part is None]
+    batches = [missing[:len(missing) // 2], missing[len(missing) // 2:]] \
+        if len(missing) > BATCH else [missing]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        parts = list(pool.map(convert, chapters))
+        converted = pool.map(lambda batch: _convert_apart([sections[i] for i in batch], args),
+                             [batch for batch in batches if batch])
+        for batch, texts in zip([b for b in batches if b], converted, strict=True):
+            for i, text in zip(batch, texts, strict=True):
+                cache.put(materials[i], text)
+                parts[i] = text
     cache.prune()
     return join_blocks(parts)
+
+
+BATCH = 8  # new sections a single pandoc run converts before the work is split in two
+
+
+def _sections(blocks: list) -> list[list]:
+    """`blocks` cut before each top-level header (the writer's output for a block does not
+    depend on the blocks around it; only the line breaks between them do: join_blocks)."""
+    sections: list[list] = [[]]
+    for block in blocks:
+        if block["t"] == "Header" and sections[-1]:
+            sections.append([])
+        sections[-1].append(block)
+    return sections
+
+
+def _between_sentinels(blocks: list) -> str:
+    return jsontext.dumps(document([_raw_block(SENTINEL), *blocks, _raw_block(SENTINEL)]))
+
+
+def _convert_apart(sections: list[list], args: list[str]) -> list[str]:
+    """Each section's Typst between two sentinels, as converting it alone gives, from one
+    pandoc run over all of them with a sentinel between each two (the line breaks around a
+    sentinel depend only on it and its neighbour)."""
+    blocks = [_raw_block(SENTINEL)]
+    for section in sections:
+        blocks += [*section, _raw_block(SENTINEL)]
+    text = run(args, jsontext.dumps(document(blocks)), what="typst").stdout
+    pieces = text.split(SENTINEL)
+    if len(pieces) != len(sections) + 2 or pieces[0] or pieces[-1] != "\n":
+        raise BuildError(f"typst: unexpected pandoc output around {SENTINEL!r}")
+    return [f"{SENTINEL}{middle}{SENTINEL}\n" for middle in pieces[1:-1]]
 
 
 def join_blocks(parts: list[str]) -> str:

@@ -1,6 +1,7 @@
-"""After assembly, conversions are split per chapter (Typst, HTML) or cut down (citeproc) and
-kept in the build folder by content: the output must equal the one-call, uncached conversion,
-a changed chapter is converted again, an unchanged one is not, a damaged entry is ignored."""
+"""After assembly, conversions are split per section (Typst) or chapter (HTML) or cut down
+(citeproc) and kept in the build folder by content: the output must equal the one-call,
+uncached conversion, a changed part is converted again, an unchanged one is not, a damaged
+entry is ignored."""
 
 from __future__ import annotations
 
@@ -87,23 +88,30 @@ def test_typst_per_chapter_equals_whole_book(tmp_path: Path) -> None:
     assert split_typst(book, tmp_path / "store") == whole  # from the store
 
 
-def test_typst_only_changed_chapter_is_converted(tmp_path: Path, pandoc_calls) -> None:
+def test_typst_only_changed_section_is_converted(tmp_path: Path, monkeypatch) -> None:
+    inputs: list[str] = []
+    real = typst.run
+
+    def recording(args: list[str], stdin: str, **kwargs) -> pandoc.PandocResult:
+        inputs.append(stdin)
+        return real(args, stdin, **kwargs)
+
+    monkeypatch.setattr(typst, "run", recording)
     store = tmp_path / "store"
-    book = make_book(tmp_path / "one")
-    pandoc_calls.clear()
-    split_typst(book, store)
-    assert len(pandoc_calls) == len(CHAPTERS)
+    chapters = {**CHAPTERS, "chapters/e.ipynb": "# Første\n\nEn.\n\n## Andre\n\nTo.\n"}
+    split_typst(make_book(tmp_path / "one", chapters), store)
+    assert 1 <= len(inputs) <= 2  # every section in one run, or two when there are many
     entries = set(store.iterdir())
-    pandoc_calls.clear()
-    edited = {**CHAPTERS, "chapters/d.ipynb": CHAPTERS["chapters/d.ipynb"].replace("Slutt", "Ny")}
+    inputs.clear()
+    edited = {**chapters, "chapters/e.ipynb": chapters["chapters/e.ipynb"].replace("To", "Tre")}
     book = make_book(tmp_path / "two", edited)
-    pandoc_calls.clear()
     text = split_typst(book, store)
-    assert len(pandoc_calls) == 1
-    assert "Ny." in text and "Slutt." not in text
+    assert len(inputs) == 1
+    assert '"Tre."' in inputs[0] and '"En."' not in inputs[0] and "Analyse" not in inputs[0]
+    assert "Tre." in text and "To." not in text
     assert text == whole_book_typst(book)
-    assert len(set(store.iterdir()) - entries) == 1  # the old entry of d was pruned
-    assert len(list(store.iterdir())) == len(CHAPTERS)
+    assert len(set(store.iterdir()) - entries) == 1  # the old entry of the section was pruned
+    assert len(list(store.iterdir())) == len(entries)
 
 
 def test_typst_damaged_entry_is_ignored(tmp_path: Path, pandoc_calls) -> None:
