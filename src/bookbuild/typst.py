@@ -39,6 +39,7 @@ WRITER, WRITER_ARGS = "typst-citations", ["--wrap=none"]
 SENTINEL = "// bookbuild: chapter boundary"  # see join_blocks
 CHAPTER_STORE = "typst-chapters"  # in the build folder: each chapter's Typst, by content
 BLOCK_STORE = "typst-blocks"  # in the build folder: each chapter prepared for Typst (memo)
+BATCH = 8  # new sections one pandoc run converts before the work is split in two
 
 
 def write_pdf(book: Book, out_pdf: Path, warmed: Callable[[], dict | None] | None = None
@@ -200,9 +201,6 @@ def _chapters_to_typst(store: Path, chapters: list[list]) -> str:
     return join_blocks(parts)
 
 
-BATCH = 8  # new sections a single pandoc run converts before the work is split in two
-
-
 def _sections(blocks: list) -> list[list]:
     """`blocks` cut before each top-level header (the writer's output for a block does not
     depend on the blocks around it; only the line breaks between them do: join_blocks)."""
@@ -227,9 +225,10 @@ def _convert_apart(sections: list[list], args: list[str]) -> list[str]:
         blocks += [*section, _raw_block(SENTINEL)]
     text = run(args, jsontext.dumps(document(blocks)), what="typst").stdout
     pieces = text.split(SENTINEL)
-    if len(pieces) != len(sections) + 2 or pieces[0] or pieces[-1] != "\n":
-        raise BuildError(f"typst: unexpected pandoc output around {SENTINEL!r}")
-    return [f"{SENTINEL}{middle}{SENTINEL}\n" for middle in pieces[1:-1]]
+    if len(pieces) == len(sections) + 2 and not pieces[0] and pieces[-1] == "\n":
+        return [f"{SENTINEL}{middle}{SENTINEL}\n" for middle in pieces[1:-1]]
+    # The text itself has the sentinel (say, in a code block): each section on its own.
+    return [run(args, _between_sentinels(section), what="typst").stdout for section in sections]
 
 
 def join_blocks(parts: list[str]) -> str:

@@ -114,6 +114,12 @@ def test_typst_only_changed_section_is_converted(tmp_path: Path, monkeypatch) ->
     assert len(list(store.iterdir())) == len(entries)
 
 
+def test_typst_of_a_text_that_shows_the_sentinel_equals_whole_book(tmp_path: Path) -> None:
+    shown = f"# Kode\n\n```\n{typst.SENTINEL}\n```\n\n# Etter\n\nTekst.\n"
+    book = make_book(tmp_path, {**CHAPTERS, "chapters/e.ipynb": shown})
+    assert split_typst(book, tmp_path / "store") == whole_book_typst(book)
+
+
 def test_typst_damaged_entry_is_ignored(tmp_path: Path, pandoc_calls) -> None:
     book = make_book(tmp_path)
     store = tmp_path / "store"
