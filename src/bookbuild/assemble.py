@@ -89,10 +89,7 @@ def _parse_all(executed: list[ExecutedChapter], store: Path) -> list[dict]:
     for old in store.glob("*.json"):
         if old.name not in used:  # keep the store as small as the book
             old.unlink(missing_ok=True)
-    used = {f"{key}.json" for chapter in executed for key in sections.keys_of(chapter.markdown)}
-    for old in (store / SECTIONS).glob("*.json"):
-        if old.name not in used:
-            old.unlink(missing_ok=True)
+    sections.prune(store / SECTIONS, [chapter.markdown for chapter in executed])
     return docs
 
 

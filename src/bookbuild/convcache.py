@@ -59,6 +59,10 @@ class TextCache:
         self.used.add(path.name)
         return _read(path)
 
+    def keep(self, material: str) -> None:
+        """Keep the entry for `material` on pruning, without reading it."""
+        self.used.add(f"{self.key(material)}{SUFFIX}")
+
     def put(self, material: str, text: str) -> None:
         path = self.store / f"{self.key(material)}{SUFFIX}"
         self.used.add(path.name)

@@ -33,6 +33,10 @@ class JsonMemo:
         text = self._texts.find(f"{engine_digest()}\0{material}")
         return None if text is None else jsontext.loads(text)
 
+    def keep(self, material: str) -> None:
+        """Keep the entry for `material` on pruning, without reading it."""
+        self._texts.keep(f"{engine_digest()}\0{material}")
+
     def put(self, material: str, value: Any) -> None:
         self._texts.put(f"{engine_digest()}\0{material}", jsontext.dumps(value))
 

@@ -19,24 +19,13 @@ not split.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import threading
 from collections import Counter
 from pathlib import Path
 
-from bookbuild import jsontext
-from bookbuild.pandoc import (
-    MARKDOWN,
-    copy_ast,
-    iter_elements,
-    markdown_to_ast,
-    pandoc_path,
-    stringify,
-)
+from bookbuild.memo import JsonMemo
+from bookbuild.pandoc import MARKDOWN, copy_ast, iter_elements, markdown_to_ast, stringify
 
-FORMAT = "1"  # of a stored section
 SENTINEL_ID = "bookbuild-section-end"
 # After each section in one pandoc run: a div of its own, whose citation shows the note count.
 SENTINEL = f"::: {{.{SENTINEL_ID}}}\n[@{SENTINEL_ID}]\n:::"
@@ -108,55 +97,44 @@ def _label(text: str) -> str:
 
 
 def parse(markdown: str, store: Path, *, what: str) -> dict | None:
-    """The AST of `markdown` from its sections (stored in `store`, parsed when new); None
+    """The AST of `markdown` from its sections (kept in `store`, parsed when new); None
     when the text must be parsed whole."""
     sections = split(markdown)
     if sections is None or len(sections) < 2:
         return None
-    keys = [_key(text) for text in sections]
-    stored = {key: _load(store, key) for key in set(keys)}
-    missing = {key: text for key, text in zip(keys, sections, strict=True) if stored[key] is None}
+    memo = JsonMemo(store)
+    stored = {text: memo.find(_material(text)) for text in set(sections)}
+    missing = [text for text in dict.fromkeys(sections) if stored[text] is None]
     if missing:
-        parsed = _parse_apart(list(missing.values()), what=what)
+        parsed = _parse_apart(missing, what=what)
         if parsed is None:
             return None
-        for key, entry in zip(missing, parsed, strict=True):
-            _save(store, key, entry)
-            stored[key] = entry
-    entries = [stored[key] for key in keys]
+        for text, entry in zip(missing, parsed, strict=True):
+            memo.put(_material(text), entry)
+            stored[text] = entry
+    entries = [stored[text] for text in sections]
     if not _same_as_whole(entries, markdown):
         return None
-    used: set[str] = set()
-    for i, key in enumerate(keys):  # the caller changes the AST: a section used twice is copied
-        if key in used:
+    used: set[str] = set()  # the caller changes the AST: a section there twice is copied
+    for i, text in enumerate(sections):
+        if text in used:
             entries[i] = {**entries[i], "blocks": copy_ast(entries[i]["blocks"])}
-        used.add(key)
+        used.add(text)
     return _join(entries)
 
 
-def keys_of(markdown: str) -> set[str]:
-    """The stored sections `markdown` uses (for pruning the store)."""
-    sections = split(markdown)
-    return {_key(text) for text in sections} if sections and len(sections) > 1 else set()
+def prune(store: Path, markdowns: list[str]) -> None:
+    """Remove the kept sections none of `markdowns` has."""
+    memo = JsonMemo(store)
+    for markdown in markdowns:
+        sections = split(markdown)
+        for text in sections if sections and len(sections) > 1 else []:
+            memo.keep(_material(text))
+    memo.prune()
 
 
-def _key(text: str) -> str:
-    return hashlib.sha256(f"{pandoc_path()}\0{MARKDOWN}\0{FORMAT}\0{text}".encode()).hexdigest()
-
-
-def _load(store: Path, key: str) -> dict | None:
-    try:
-        return jsontext.loads((store / f"{key}.json").read_bytes())
-    except (OSError, ValueError):
-        return None
-
-
-def _save(store: Path, key: str, entry: dict) -> None:
-    store.mkdir(parents=True, exist_ok=True)
-    path = store / f"{key}.json"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(jsontext.dumps(entry), encoding="utf-8")
-    os.replace(tmp, path)
+def _material(text: str) -> str:
+    return f"section\0{MARKDOWN}\0{text}"
 
 
 def _parse_apart(texts: list[str], *, what: str) -> list[dict] | None:
