@@ -30,6 +30,15 @@ The CPU column (user + system time of the build and all processes it started, fr
 getrusage, plus what the kept servers and their kernels used meanwhile) is the number to
 trust on a busy machine, where wall time mostly measures waiting.
 
+Targets, when the project sets them under `[tool.bookbuild.bench.targets]`, get a column of
+their own: the most a scenario's median may take, in seconds, and the most any run's peak
+memory may be, in MB (`peak-mb`):
+
+      [tool.bookbuild.bench.targets]
+      "clean build" = 12
+      "one data edit, kept" = 3
+      peak-mb = 1024
+
 Finally the output folders of two clean builds are compared byte for byte.
 """
 
@@ -52,6 +61,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 EDITS = (("data-edit", "one data edit"), ("prose-edit", "one prose edit"))
+SCENARIOS = ("clean build", "no-op rebuild",
+             *(label + kept for kept in ("", ", kept") for _, label in EDITS))
+PEAK_TARGET = "peak-mb"
 KEEP_SECONDS = 120  # how long the servers of the "kept" rows stay (bookbuild.servers)
 SKIP = {".git", ".venv", "venv", "_build", "_book", "__pycache__", ".ipynb_checkpoints",
         ".pytest_cache", ".ruff_cache"}
@@ -212,17 +224,37 @@ def tree_digests(folder: Path) -> dict[str, str]:
     }
 
 
-def load_edits(root: Path) -> dict[str, Edit]:
+def _bench_config(root: Path) -> dict:
     pyproject = root / "pyproject.toml"
     config = {}
     if pyproject.is_file():
         config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    bench = config.get("tool", {}).get("bookbuild", {}).get("bench", {})
+    return config.get("tool", {}).get("bookbuild", {}).get("bench", {})
+
+
+def load_edits(root: Path) -> dict[str, Edit]:
+    bench = _bench_config(root)
     return {name: Edit(**bench[name]) for name in ("data-edit", "prose-edit") if name in bench}
+
+
+def load_targets(root: Path) -> dict[str, float]:
+    """Scenario -> the most its median may take (s); PEAK_TARGET -> the most memory (MB)."""
+    targets = _bench_config(root).get("targets", {})
+    unknown = sorted(set(targets) - {*SCENARIOS, PEAK_TARGET})
+    if unknown:
+        raise SystemExit(f"bench: [tool.bookbuild.bench.targets]: unknown {unknown!r} "
+                         f"(known: {', '.join(repr(s) for s in (*SCENARIOS, PEAK_TARGET))})")
+    wrong = sorted(k for k, v in targets.items()
+                   if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0)
+    if wrong:
+        raise SystemExit(f"bench: [tool.bookbuild.bench.targets]: {wrong!r} must be positive "
+                         "numbers")
+    return {k: float(v) for k, v in targets.items()}
 
 
 def run_bench(source: Path, repeat: int, build_args: list[str]) -> int:
     edits = load_edits(source)
+    targets = load_targets(source)
     results: dict[str, list[Run]] = {}
     with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as tmp:
         root = copy_project(source, Path(tmp) / "project")
@@ -257,7 +289,7 @@ def run_bench(source: Path, repeat: int, build_args: list[str]) -> int:
         subprocess.run([sys.executable, "-m", "bookbuild", "stop", "--root", str(root)],
                        env=_env(root), capture_output=True, check=False)
         warm = preview_runs(root, edits, repeat, build_args) if edits else {}
-    _table(results)
+    _table(results, targets)
     _preview_table(warm)
     return _compare(books)
 
@@ -333,15 +365,37 @@ def _say(label: str, i: int, results: dict[str, list[Run]]) -> None:
           f"executed: {executed}", file=sys.stderr, flush=True)
 
 
-def _table(results: dict[str, list[Run]]) -> None:
+def _table(results: dict[str, list[Run]], targets: dict[str, float] | None = None) -> None:
+    targets = targets or {}
     print(f"{'scenario':<22} {'median s':>9} {'min s':>7} {'max s':>7} {'cpu s':>6} "
-          f"{'peak MB':>8}  executed")
+          f"{'peak MB':>8}  {'executed':<12}  {'target' if targets else ''}".rstrip())
+    missed = []
     for label, runs in results.items():
         times = [r.seconds for r in runs]
-        print(f"{label:<22} {statistics.median(times):>9.2f} {min(times):>7.2f} "
+        median = statistics.median(times)
+        verdict = ""
+        if label in targets:
+            verdict = _verdict(median, targets[label], "s")
+            if median > targets[label]:
+                missed.append(f"{label} ({median:.2f} s)")
+        executed = f"{statistics.median(len(r.executed) for r in runs):.0f} chapter(s)"
+        print(f"{label:<22} {median:>9.2f} {min(times):>7.2f} "
               f"{max(times):>7.2f} {statistics.median(r.cpu for r in runs):>6.1f} "
-              f"{max(r.peak_mb for r in runs):>8.0f}  "
-              f"{statistics.median(len(r.executed) for r in runs):.0f} chapter(s)")
+              f"{max(r.peak_mb for r in runs):>8.0f}  {executed:<12}  {verdict}".rstrip())
+    if PEAK_TARGET in targets and results:
+        peak = max(r.peak_mb for runs in results.values() for r in runs)
+        print(f"peak memory of all runs: {peak:.0f} MB, "
+              f"{_verdict(peak, targets[PEAK_TARGET], 'MB')}")
+        if peak > targets[PEAK_TARGET]:
+            missed.append(f"peak memory ({peak:.0f} MB)")
+    checked = [k for k in targets if k in results or (k == PEAK_TARGET and results)]
+    if checked:
+        print(f"targets: {len(checked) - len(missed)} of {len(checked)} met"
+              + (f"; missed: {', '.join(missed)}" if missed else ""))
+
+
+def _verdict(value: float, target: float, unit: str) -> str:
+    return f"<= {target:g} {unit} " + ("met" if value <= target else "MISSED")
 
 
 def _compare(books: list[dict[str, str]]) -> int:
