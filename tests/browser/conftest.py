@@ -1,5 +1,6 @@
 """The built site in headless Chromium: a local HTTP server, the system Chromium driven by
-Playwright (never a downloaded browser), and helpers that record what a page did.
+Playwright (never a downloaded browser). The helpers the tests import are in tests/browsing.py
+(a test module importing from `conftest` gets whichever conftest pytest loaded last).
 
 Without Chromium or Playwright the browser tests are skipped with a plain message; with `CI`
 set they fail instead, so CI can never pass without running them. `BOOK_DIR=_book` runs them
@@ -14,10 +15,10 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from browsing import DESKTOP
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium reaches for the (closed) network.
@@ -25,9 +26,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
 
 
 def unavailable(reason: str) -> None:
@@ -81,15 +79,6 @@ def browser() -> Iterator[object]:
             browser.close()
 
 
-@dataclass
-class PageLog:
-    """What went wrong while a page was open."""
-
-    console_errors: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    foreign: list[str] = field(default_factory=list)
-
-
 @pytest.fixture
 def context(browser, site_url: str) -> Iterator[object]:
     ctx = browser.new_context(viewport=DESKTOP, accept_downloads=True)
@@ -97,22 +86,3 @@ def context(browser, site_url: str) -> Iterator[object]:
         yield ctx
     finally:
         ctx.close()
-
-
-def watch(page, site_url: str) -> PageLog:
-    """Record console errors, uncaught exceptions, failed and non-local requests of `page`."""
-    log = PageLog()
-    page.on("console", lambda m: m.type == "error" and log.console_errors.append(m.text))
-    page.on("pageerror", lambda e: log.console_errors.append(str(e)))
-    page.on("requestfailed", lambda r: log.failed.append(f"{r.url}: {r.failure}"))
-    page.on("response", lambda r: r.status >= 400 and log.failed.append(f"{r.url}: {r.status}"))
-    page.on("request", lambda r: r.url.startswith(("data:", "blob:", site_url))
-            or log.foreign.append(r.url))
-    return log
-
-
-def html_pages(site_dir: Path) -> list[str]:
-    """Site-relative paths of the book's pages (not pagefind's or other assets)."""
-    pages = ["index.html"] + sorted(p.relative_to(site_dir).as_posix()
-                                    for p in (site_dir / "chapters").glob("*.html"))
-    return [p for p in pages if (site_dir / p).is_file()]

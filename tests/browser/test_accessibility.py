@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS, DESKTOP, PHONE, html_pages
+from browsing import ARTIFACTS, DESKTOP, PHONE, html_pages
 
 pytestmark = pytest.mark.browser
 

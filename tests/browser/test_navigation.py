@@ -6,7 +6,7 @@ import time
 from urllib.parse import urljoin
 
 import pytest
-from conftest import html_pages, watch
+from browsing import html_pages, watch
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from built import BuiltBook, chapter_states, copy_project, run_build  # noqa: F401 (re-exported)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT.parent / "shared" / "seed" / "000_ca6d0b9bcd22a1fe.txt"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import BuiltBook, run_build
+from built import BuiltBook, run_build
 from pypdf import PdfReader
 
 SURVEY = Path("data/survey.yaml")
